@@ -1,0 +1,83 @@
+// Package store declares the Store port: durable state for tenants, connections, the
+// per-SKU inputs, mappings, desired and pushed states and idempotency records.
+// Implementations live in sqlite/ (embedded) and dynamodb/ (AWS); storetest/ is the
+// contract suite both must pass.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+)
+
+var (
+	// ErrNotFound: no such record.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: an optimistic-lock condition failed (someone else wrote first); re-read and retry.
+	ErrConflict = errors.New("conflict: record changed concurrently")
+	// ErrStale: the write carries a revision not newer than the stored one; it was ignored.
+	ErrStale = errors.New("stale: a newer revision is stored")
+)
+
+// SKUWrite is one optimistic write of a SKU aggregate: it succeeds only if the stored
+// Rev still equals ExpectedRev (0 means "must not exist yet"). State.Rev must be ExpectedRev+1.
+type SKUWrite struct {
+	State       domain.SKUState
+	ExpectedRev int64
+}
+
+// IdempotencyRecord is the stored outcome of a request made with an Idempotency-Key.
+type IdempotencyRecord struct {
+	Key         string    `json:"key"`
+	RequestHash string    `json:"request_hash"`
+	Status      string    `json:"status"` // IdemInProgress or IdemCompleted
+	StatusCode  int       `json:"status_code"`
+	Response    []byte    `json:"response,omitempty"`
+	ExpiresAt   time.Time `json:"expires_at"`
+}
+
+const (
+	IdemInProgress = "in_progress"
+	IdemCompleted  = "completed"
+)
+
+// Store is the full port. Use-case packages declare the narrower interfaces they consume.
+type Store interface {
+	PutTenant(ctx context.Context, t domain.Tenant) error
+	GetTenant(ctx context.Context, id string) (domain.Tenant, error)
+	// TenantByAPIKeyHash finds the tenant owning a key (hex SHA-256 of the bearer key).
+	TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
+
+	PutConnection(ctx context.Context, c domain.Connection) error
+	GetConnection(ctx context.Context, id string) (domain.Connection, error)
+	ListConnections(ctx context.Context, tenant string) ([]domain.Connection, error)
+
+	// GetSKUs returns the aggregates that exist among skus, keyed by SKU.
+	GetSKUs(ctx context.Context, tenant string, skus []string) (map[string]domain.SKUState, error)
+	// PutSKUs applies each write independently; errs[i] is nil, ErrConflict or another error.
+	PutSKUs(ctx context.Context, writes []SKUWrite) (errs []error, err error)
+
+	PutMapping(ctx context.Context, m domain.Mapping) error
+	GetMapping(ctx context.Context, tenant, connectionID, sku string) (domain.Mapping, error)
+	// ListMappings returns every connection's mapping of one SKU.
+	ListMappings(ctx context.Context, tenant, sku string) ([]domain.Mapping, error)
+	// MappingByPlatformID finds the SKU mapped to a platform product (and variant, may be "").
+	MappingByPlatformID(ctx context.Context, connectionID, productID, variantID string) (domain.Mapping, error)
+
+	// PutDesired stores d unless a state with Rev >= d.Rev is stored (then ErrStale).
+	PutDesired(ctx context.Context, d domain.DesiredState) error
+	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
+	// PutPushed stores p unless a state with Rev > p.Rev is stored (then ErrStale). Equal Rev overwrites.
+	PutPushed(ctx context.Context, p domain.PushedState) error
+	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
+
+	// ClaimIdempotency creates an in-progress record for key unless a live one exists; it
+	// returns the existing record and false when one does. Expired records are replaced.
+	ClaimIdempotency(ctx context.Context, key, requestHash string, ttl time.Duration) (IdempotencyRecord, bool, error)
+	// CompleteIdempotency stores the response of a claimed key.
+	CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error
+	// ReleaseIdempotency deletes a claim whose request failed, so a retry runs again.
+	ReleaseIdempotency(ctx context.Context, key string) error
+}
