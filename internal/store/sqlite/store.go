@@ -1,0 +1,195 @@
+// Package sqlite is the embedded Store: one SQLite file in WAL mode through the pure-Go
+// modernc.org/sqlite driver. Aggregates are JSON columns (money stays a decimal string);
+// every key is a real, indexed column.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store implements store.Store and platform.Secrets.
+type Store struct {
+	// write has exactly one connection: SQLite allows one writer, and queuing writers in
+	// Go is cheaper and fairer than letting them spin on SQLITE_BUSY.
+	write *sql.DB
+	// read is a pool; WAL lets readers run alongside the writer.
+	read *sql.DB
+}
+
+// Open opens (creating if needed) the database file at path and migrates its schema.
+// path must be a file: two pools on ":memory:" would see two different databases.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("sqlite store: need a file path, got %q", path)
+	}
+	write, err := openPool(path, true)
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	s := &Store{write: write}
+	if err := s.migrate(ctx); err != nil {
+		_ = write.Close()
+		return nil, err
+	}
+	// The read pool opens after migration so journal_mode=WAL is already set on the file.
+	read, err := openPool(path, false)
+	if err != nil {
+		_ = write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(8)
+	read.SetMaxIdleConns(8)
+	s.read = read
+	return s, nil
+}
+
+func openPool(path string, writer bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		q.Add("_pragma", "journal_mode(WAL)")
+		// BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
+		// half-way when upgrading from a read lock.
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite store: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	var errs []error
+	if s.read != nil {
+		errs = append(errs, s.read.Close())
+	}
+	if s.write != nil {
+		errs = append(errs, s.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite store: close: %w", err)
+	}
+	return nil
+}
+
+// migrations run in order; the schema_version table remembers how many were applied.
+// Append only: never edit a migration that has shipped.
+var migrations = []string{
+	`CREATE TABLE tenants (
+		id TEXT PRIMARY KEY,
+		api_key_hash TEXT NOT NULL,
+		data TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE UNIQUE INDEX tenants_api_key ON tenants(api_key_hash) WHERE api_key_hash <> '';
+
+	CREATE TABLE connections (
+		id TEXT PRIMARY KEY,
+		tenant TEXT NOT NULL,
+		data TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX connections_tenant ON connections(tenant, id);
+
+	CREATE TABLE skus (
+		tenant TEXT NOT NULL,
+		sku TEXT NOT NULL,
+		rev INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, sku)
+	) WITHOUT ROWID;
+
+	CREATE TABLE mappings (
+		tenant TEXT NOT NULL,
+		sku TEXT NOT NULL,
+		connection_id TEXT NOT NULL,
+		product_id TEXT NOT NULL,
+		variant_id TEXT NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, sku, connection_id)
+	) WITHOUT ROWID;
+	CREATE INDEX mappings_platform ON mappings(connection_id, product_id, variant_id);
+
+	CREATE TABLE desired (
+		tenant TEXT NOT NULL,
+		connection_id TEXT NOT NULL,
+		sku TEXT NOT NULL,
+		rev INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, connection_id, sku)
+	) WITHOUT ROWID;
+
+	CREATE TABLE pushed (
+		tenant TEXT NOT NULL,
+		connection_id TEXT NOT NULL,
+		sku TEXT NOT NULL,
+		rev INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, connection_id, sku)
+	) WITHOUT ROWID;
+
+	CREATE TABLE idempotency (
+		key TEXT PRIMARY KEY,
+		request_hash TEXT NOT NULL,
+		status TEXT NOT NULL,
+		status_code INTEGER NOT NULL,
+		response BLOB,
+		expires_at_ms INTEGER NOT NULL
+	);
+	CREATE INDEX idempotency_expiry ON idempotency(expires_at_ms);
+
+	CREATE TABLE secrets (
+		ref TEXT PRIMARY KEY,
+		data TEXT NOT NULL
+	) WITHOUT ROWID;`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite store: migrate: begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite store: migrate: version table: %w", err)
+	}
+	var version int
+	err = tx.QueryRowContext(ctx, `SELECT version FROM schema_version`).Scan(&version)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version) VALUES (0)`); err != nil {
+			return fmt.Errorf("sqlite store: migrate: init version: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("sqlite store: migrate: read version: %w", err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("sqlite store: schema version %d is newer than this binary (%d)", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("sqlite store: migration %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE schema_version SET version = ?`, len(migrations)); err != nil {
+		return fmt.Errorf("sqlite store: migrate: set version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite store: migrate: commit: %w", err)
+	}
+	return nil
+}
