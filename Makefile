@@ -1,0 +1,41 @@
+# Ponte. Fresh machine: `make run` starts the hub with demo stores; `make test` runs every test.
+GO       ?= go
+FUNCTIONS := $(notdir $(wildcard functions/*))
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+
+.PHONY: run test test-unit bench build lint emulator clean
+
+run:
+	$(GO) run ./cmd/ponte serve
+
+# Installs and starts the AWS API emulator (moto, from PyPI) on loopback, then runs every
+# test, the DynamoDB and SQS contract suites included.
+test:
+	bash scripts/test.sh
+
+# Unit tests only, without the AWS emulator (the AWS-backend suites skip).
+test-unit:
+	$(GO) test ./...
+
+bench:
+	$(GO) run ./cmd/ponte bench
+
+# One linux/arm64 `bootstrap` per Lambda function, for provided.al2023.
+build:
+	@for f in $(FUNCTIONS); do \
+		echo "build functions/$$f"; \
+		CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' \
+			-o build/$$f/bootstrap ./functions/$$f || exit 1; \
+	done
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+emulator:
+	bash scripts/aws-emulator.sh start
+
+clean:
+	rm -rf build .ponte
+	bash scripts/aws-emulator.sh stop

@@ -1,0 +1,44 @@
+// Command ponte is the local hub and ops CLI: `ponte serve` runs the HTTP API, the queue
+// workers and the embedded store in one process; `ponte bench` measures it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: ponte <command> [flags]
+
+commands:
+  serve   run the hub: HTTP API, queue workers, embedded store (demo stores without config)
+  bench   drive a burst of ERP changes through the hub and its simulators; prints a JSON line
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(ctx, os.Args[2:])
+	case "bench":
+		err = bench(ctx, os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "ponte: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ponte %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/app"
+	"github.com/ponte-hub/ponte/internal/demo"
+)
+
+func serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	addr := fs.String("addr", envOr("PONTE_ADDR", "127.0.0.1:8080"), "listen address (PONTE_ADDR)")
+	data := fs.String("data", envOr("PONTE_DATA", ".ponte"), "embedded store directory (PONTE_DATA)")
+	backend := fs.String("backend", envOr("PONTE_BACKEND", "embedded"), "embedded or aws (PONTE_BACKEND)")
+	config := fs.String("config", os.Getenv("PONTE_CONFIG"), "setup file with tenants, connections, secrets, mappings (PONTE_CONFIG); none starts the demo")
+	simAddr := fs.String("demo-sim-addr", envOr("PONTE_DEMO_SIM_ADDR", "127.0.0.1:8081"), "where the demo's simulated Tray stores listen")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := app.Logger()
+	var (
+		hub *app.Hub
+		err error
+	)
+	switch *backend {
+	case "embedded":
+		hub, err = app.OpenEmbedded(ctx, *data, log)
+	case "aws":
+		hub, err = app.OpenAWS(ctx, app.AWSConfigFromEnv(), log)
+	default:
+		return fmt.Errorf("-backend: %q is not embedded or aws", *backend)
+	}
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+
+	if *config != "" {
+		setup, err := app.LoadSetup(*config)
+		if err != nil {
+			return err
+		}
+		if err := hub.ApplySetup(ctx, setup); err != nil {
+			return fmt.Errorf("apply config: %w", err)
+		}
+	} else {
+		d, err := demo.Start(ctx, hub, *simAddr)
+		if err != nil {
+			return fmt.Errorf("start demo: %w", err)
+		}
+		defer d.Close()
+		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "connections", demo.Connections, "simulator", d.SimulatorURL, "skus", demo.SKUs())
+	}
+
+	srv := &http.Server{Addr: *addr, Handler: hub.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	var wg sync.WaitGroup
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Add(1)
+	go func() { defer wg.Done(); hub.RunWorkers(wctx, app.DefaultWorkers) }()
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("ponte serving", "addr", "http://"+*addr, "backend", hub.Backend, "data", *data)
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		err = srv.Shutdown(sctx)
+	}
+	cancel()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,98 @@
+// Package app wires Ponte's use cases to a backend: the embedded store and queue for
+// `ponte serve`, or AWS services (DynamoDB, SQS, Secrets Manager) by configuration. The
+// Lambda functions wire the same pieces one at a time.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/fanout"
+	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/tray"
+	"github.com/ponte-hub/ponte/internal/push"
+	"github.com/ponte-hub/ponte/internal/queue"
+	"github.com/ponte-hub/ponte/internal/store"
+	"github.com/ponte-hub/ponte/internal/worker"
+)
+
+// Platforms the hub has connectors for; each gets its own push queue.
+var Platforms = []string{"tray"}
+
+// Hub is a wired Ponte.
+type Hub struct {
+	Backend    string
+	Store      store.Store
+	Secrets    platform.Secrets
+	Changes    queue.Queue
+	PushQueues map[string]queue.Queue
+	Connectors map[string]platform.Connector
+	Ingest     *ingest.Service
+	Fanout     *fanout.Service
+	Pusher     *push.Service
+	API        *httpapi.API
+	Log        *slog.Logger
+
+	closers []func() error
+}
+
+// Workers sizes the local queue consumers.
+type Workers struct {
+	Fanout int
+	Push   int
+	Batch  int
+}
+
+// DefaultWorkers suit a 2-core machine.
+var DefaultWorkers = Workers{Fanout: 4, Push: 8, Batch: 50}
+
+// NewConnectors builds every platform connector over one secrets source.
+func NewConnectors(secrets platform.Secrets, log *slog.Logger) map[string]platform.Connector {
+	return map[string]platform.Connector{
+		"tray": tray.New(secrets, tray.Options{Logger: log}),
+	}
+}
+
+// wire builds the use cases once the backend pieces are set.
+func (h *Hub) wire() {
+	now := time.Now
+	h.Ingest = &ingest.Service{Store: h.Store, Changes: h.Changes, Now: now}
+	senders := make(map[string]fanout.Sender, len(h.PushQueues))
+	for name, q := range h.PushQueues {
+		senders[name] = q
+	}
+	h.Fanout = &fanout.Service{Store: h.Store, PushQueues: senders, Now: now, Log: h.Log, ConnectionTTL: 2 * time.Second}
+	h.Pusher = &push.Service{Store: h.Store, Connectors: h.Connectors, Now: now, Log: h.Log}
+	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Log: h.Log}
+}
+
+// RunWorkers consumes the changes queue and every push queue until ctx ends.
+func (h *Hub) RunWorkers(ctx context.Context, w Workers) {
+	var wg sync.WaitGroup
+	run := func(l *worker.Loop) {
+		wg.Add(1)
+		go func() { defer wg.Done(); l.Run(ctx) }()
+	}
+	run(&worker.Loop{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Concurrency: w.Fanout, BatchSize: w.Batch, Log: h.Log})
+	for _, q := range h.PushQueues {
+		run(&worker.Loop{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, Concurrency: w.Push, BatchSize: w.Batch, Log: h.Log})
+	}
+	wg.Wait()
+}
+
+// Close releases the backend.
+func (h *Hub) Close() error {
+	var errs []error
+	for i := len(h.closers) - 1; i >= 0; i-- {
+		errs = append(errs, h.closers[i]())
+	}
+	return errors.Join(errs...)
+}
+
+func pushQueueName(platformName string) string { return fmt.Sprintf("push-%s", platformName) }

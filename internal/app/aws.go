@@ -1,0 +1,143 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/ponte-hub/ponte/internal/queue"
+	queuesqs "github.com/ponte-hub/ponte/internal/queue/sqs"
+	"github.com/ponte-hub/ponte/internal/secrets/secretsmanager"
+	storedynamo "github.com/ponte-hub/ponte/internal/store/dynamodb"
+)
+
+// AWSConfig locates the AWS resources. Every field has an environment variable (see
+// AWSConfigFromEnv); the deploy stacks set them on each function.
+type AWSConfig struct {
+	// Endpoint overrides every service endpoint (an emulator such as moto); empty for real AWS.
+	Endpoint string
+	Region   string
+	Table    string
+	// ChangesQueueURL and ChangesDLQURL are the fan-out queue pair.
+	ChangesQueueURL string
+	ChangesDLQURL   string
+	// PushQueueURLs and PushDLQURLs are keyed by platform (FIFO queues).
+	PushQueueURLs map[string]string
+	PushDLQURLs   map[string]string
+	SecretsPrefix string
+	// Create makes missing resources (for emulators and first runs); the stacks do it on AWS.
+	Create bool
+	// NamePrefix names created resources.
+	NamePrefix string
+}
+
+// AWSConfigFromEnv reads PONTE_AWS_ENDPOINT, AWS_REGION, PONTE_TABLE, PONTE_CHANGES_QUEUE_URL,
+// PONTE_CHANGES_DLQ_URL, PONTE_PUSH_QUEUE_URL_<PLATFORM>, PONTE_PUSH_DLQ_URL_<PLATFORM>,
+// PONTE_SECRETS_PREFIX, PONTE_AWS_CREATE=1 and PONTE_NAME_PREFIX.
+func AWSConfigFromEnv() AWSConfig {
+	c := AWSConfig{
+		Endpoint:        os.Getenv("PONTE_AWS_ENDPOINT"),
+		Region:          envOr("AWS_REGION", "us-east-1"),
+		Table:           envOr("PONTE_TABLE", "ponte"),
+		ChangesQueueURL: os.Getenv("PONTE_CHANGES_QUEUE_URL"),
+		ChangesDLQURL:   os.Getenv("PONTE_CHANGES_DLQ_URL"),
+		PushQueueURLs:   map[string]string{},
+		PushDLQURLs:     map[string]string{},
+		SecretsPrefix:   envOr("PONTE_SECRETS_PREFIX", "ponte/"),
+		Create:          os.Getenv("PONTE_AWS_CREATE") == "1",
+		NamePrefix:      envOr("PONTE_NAME_PREFIX", "ponte"),
+	}
+	for _, p := range Platforms {
+		up := strings.ToUpper(p)
+		c.PushQueueURLs[p] = os.Getenv("PONTE_PUSH_QUEUE_URL_" + up)
+		c.PushDLQURLs[p] = os.Getenv("PONTE_PUSH_DLQ_URL_" + up)
+	}
+	return c
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// AWSVisibility is the push and fan-out queues' visibility timeout; the stacks use the same.
+const (
+	AWSVisibility      = 60 * time.Second
+	AWSMaxReceiveCount = 20
+)
+
+// OpenAWS wires the hub to DynamoDB, SQS and Secrets Manager.
+func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(c.Region)}
+	if c.Endpoint != "" {
+		// Emulators accept any static credentials; real AWS uses the default chain.
+		if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
+			opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("test", "test", "")))
+		}
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS config: %w", err)
+	}
+	var endpoint *string
+	if c.Endpoint != "" {
+		endpoint = aws.String(c.Endpoint)
+	}
+	ddb := awsdynamodb.NewFromConfig(cfg, func(o *awsdynamodb.Options) { o.BaseEndpoint = endpoint })
+	sqsClient := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = endpoint })
+	smClient := awssm.NewFromConfig(cfg, func(o *awssm.Options) { o.BaseEndpoint = endpoint })
+
+	if c.Create {
+		if err := createAWS(ctx, &c, ddb, sqsClient); err != nil {
+			return nil, err
+		}
+	}
+	if c.ChangesQueueURL == "" {
+		return nil, fmt.Errorf("PONTE_CHANGES_QUEUE_URL: required (or PONTE_AWS_CREATE=1)")
+	}
+	h := &Hub{Backend: "aws", Log: log}
+	h.Store = storedynamo.New(ddb, c.Table)
+	h.Secrets = secretsmanager.New(smClient, c.SecretsPrefix)
+	h.Changes = queuesqs.New(sqsClient, c.ChangesQueueURL, c.ChangesDLQURL)
+	h.PushQueues = map[string]queue.Queue{}
+	for _, p := range Platforms {
+		if c.PushQueueURLs[p] == "" {
+			return nil, fmt.Errorf("PONTE_PUSH_QUEUE_URL_%s: required (or PONTE_AWS_CREATE=1)", strings.ToUpper(p))
+		}
+		h.PushQueues[p] = queuesqs.New(sqsClient, c.PushQueueURLs[p], c.PushDLQURLs[p])
+	}
+	h.Connectors = NewConnectors(h.Secrets, log)
+	h.wire()
+	return h, nil
+}
+
+func createAWS(ctx context.Context, c *AWSConfig, ddb *awsdynamodb.Client, sqsClient *awssqs.Client) error {
+	if err := storedynamo.CreateTable(ctx, ddb, c.Table); err != nil {
+		return fmt.Errorf("create table %s: %w", c.Table, err)
+	}
+	var err error
+	c.ChangesQueueURL, c.ChangesDLQURL, err = queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-changes", false, AWSVisibility, AWSMaxReceiveCount)
+	if err != nil {
+		return fmt.Errorf("create changes queue: %w", err)
+	}
+	for _, p := range Platforms {
+		q, dlq, err := queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-push-"+p, true, AWSVisibility, AWSMaxReceiveCount)
+		if err != nil {
+			return fmt.Errorf("create push queue %s: %w", p, err)
+		}
+		c.PushQueueURLs[p], c.PushDLQURLs[p] = q, dlq
+	}
+	return nil
+}

@@ -1,0 +1,57 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/queue"
+	queuesqlite "github.com/ponte-hub/ponte/internal/queue/sqlite"
+	storesqlite "github.com/ponte-hub/ponte/internal/store/sqlite"
+)
+
+// Queue settings of the embedded backend. Push attempts are bounded by the worker policy
+// (which dead-letters with a reason); MaxReceives is the safety net above it.
+const (
+	embeddedVisibility  = 30 * time.Second
+	embeddedMaxReceives = 20
+)
+
+// OpenEmbedded opens (creating) the embedded backend in dir: state.db and queue.db, SQLite in WAL mode.
+func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data dir %s: %w", dir, err)
+	}
+	st, err := storesqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		return nil, fmt.Errorf("open embedded store: %w", err)
+	}
+	h := &Hub{Backend: "embedded", Store: st, Secrets: st, Log: log}
+	h.closers = append(h.closers, st.Close)
+	broker, err := queuesqlite.OpenBroker(ctx, filepath.Join(dir, "queue.db"))
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("open embedded queue: %w", err)
+	}
+	h.closers = append(h.closers, broker.Close)
+	h.Changes, err = broker.Queue("changes", queuesqlite.Config{VisibilityTimeout: embeddedVisibility, MaxReceives: embeddedMaxReceives})
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("open changes queue: %w", err)
+	}
+	h.PushQueues = map[string]queue.Queue{}
+	for _, p := range Platforms {
+		q, err := broker.Queue(pushQueueName(p), queuesqlite.Config{FIFO: true, VisibilityTimeout: embeddedVisibility, MaxReceives: embeddedMaxReceives})
+		if err != nil {
+			_ = h.Close()
+			return nil, fmt.Errorf("open push queue %s: %w", p, err)
+		}
+		h.PushQueues[p] = q
+	}
+	h.Connectors = NewConnectors(h.Secrets, log)
+	h.wire()
+	return h, nil
+}

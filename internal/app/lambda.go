@@ -1,0 +1,43 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/worker"
+)
+
+// Logger is the JSON logger every entry point uses; PONTE_LOG_LEVEL=debug|info|warn|error.
+func Logger() *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(envOr("PONTE_LOG_LEVEL", "info"))); err != nil {
+		level = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// HTTPFunction is the Lambda handler of the HTTP API function.
+func (h *Hub) HTTPFunction() func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpapi.LambdaHTTP{Handler: h.API.Handler()}.Handle
+}
+
+// FanoutFunction is the Lambda handler of the changes-queue consumer.
+func (h *Hub) FanoutFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	b := &worker.SQSBatch{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Log: h.Log}
+	return b.Handle
+}
+
+// PushFunction is the Lambda handler of one platform's push-queue consumer (FIFO).
+func (h *Hub) PushFunction(platformName string) (func(context.Context, events.SQSEvent) (events.SQSEventResponse, error), error) {
+	q, ok := h.PushQueues[platformName]
+	if !ok {
+		return nil, fmt.Errorf("no push queue for platform %q", platformName)
+	}
+	b := &worker.SQSBatch{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
+	return b.Handle, nil
+}

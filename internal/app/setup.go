@@ -1,0 +1,147 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/store"
+)
+
+// Setup is the declarative configuration `ponte serve` loads (PONTE_CONFIG): tenants with
+// their keys, connections with rules, credentials and SKU mappings.
+type Setup struct {
+	Tenants     []TenantSetup                `json:"tenants"`
+	Connections []domain.Connection          `json:"connections"`
+	Secrets     map[string]map[string]string `json:"secrets,omitempty"`
+	Mappings    []domain.Mapping             `json:"mappings,omitempty"`
+}
+
+// TenantSetup declares a tenant; APIKey is hashed before it is stored.
+type TenantSetup struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	APIKey   string `json:"api_key"`
+	Currency string `json:"currency,omitempty"`
+}
+
+const maxSetupBytes = 16 << 20
+
+// LoadSetup reads and validates a setup file.
+func LoadSetup(path string) (Setup, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Setup{}, fmt.Errorf("read config: %w", err)
+	}
+	if len(b) > maxSetupBytes {
+		return Setup{}, fmt.Errorf("config %s: larger than %d bytes", path, maxSetupBytes)
+	}
+	var s Setup
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return Setup{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := s.Validate(); err != nil {
+		return Setup{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Validate names the first bad field.
+func (s Setup) Validate() error {
+	tenants := map[string]bool{}
+	for i, t := range s.Tenants {
+		switch {
+		case t.ID == "":
+			return fmt.Errorf("tenants[%d].id: required", i)
+		case len(t.APIKey) < 8:
+			return fmt.Errorf("tenants[%d].api_key: at least 8 characters", i)
+		}
+		tenants[t.ID] = true
+	}
+	conns := map[string]bool{}
+	for i, c := range s.Connections {
+		switch {
+		case c.ID == "":
+			return fmt.Errorf("connections[%d].id: required", i)
+		case !tenants[c.Tenant]:
+			return fmt.Errorf("connections[%d].tenant: unknown tenant %q", i, c.Tenant)
+		case !slices.Contains(Platforms, c.Platform):
+			return fmt.Errorf("connections[%d].platform: unknown platform %q (have %v)", i, c.Platform, Platforms)
+		}
+		if err := c.Rules.Validate(); err != nil {
+			return fmt.Errorf("connections[%d].rules: %w", i, err)
+		}
+		conns[c.ID] = true
+	}
+	for i, m := range s.Mappings {
+		switch {
+		case !conns[m.ConnectionID]:
+			return fmt.Errorf("mappings[%d].connection_id: unknown connection %q", i, m.ConnectionID)
+		case m.SKU == "":
+			return fmt.Errorf("mappings[%d].sku: required", i)
+		case m.ProductID == "":
+			return fmt.Errorf("mappings[%d].product_id: required", i)
+		}
+	}
+	return nil
+}
+
+// ApplySetup writes a validated setup; it is safe to run at every start.
+func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	tenantOf := map[string]string{}
+	for _, t := range s.Tenants {
+		err := h.Store.PutTenant(ctx, domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: now})
+		if err != nil {
+			return fmt.Errorf("store tenant %s: %w", t.ID, err)
+		}
+	}
+	for ref, values := range s.Secrets {
+		// Keep tokens a connector refreshed since the last start.
+		old, err := h.Secrets.GetSecret(ctx, ref)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("read secret %s: %w", ref, err)
+		}
+		merged := map[string]string{}
+		for k, v := range old {
+			merged[k] = v
+		}
+		for k, v := range values {
+			merged[k] = v
+		}
+		if err := h.Secrets.PutSecret(ctx, ref, merged); err != nil {
+			return fmt.Errorf("store secret %s: %w", ref, err)
+		}
+	}
+	for _, c := range s.Connections {
+		if c.CreatedAt.IsZero() {
+			c.CreatedAt = now
+		}
+		if err := h.Store.PutConnection(ctx, c); err != nil {
+			return fmt.Errorf("store connection %s: %w", c.ID, err)
+		}
+		tenantOf[c.ID] = c.Tenant
+	}
+	for _, m := range s.Mappings {
+		m.Tenant = tenantOf[m.ConnectionID]
+		if m.CreatedAt.IsZero() {
+			m.CreatedAt = now
+		}
+		if err := h.Store.PutMapping(ctx, m); err != nil {
+			return fmt.Errorf("store mapping %s/%s: %w", m.ConnectionID, m.SKU, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,172 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/app"
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+)
+
+const (
+	tenant = "bench"
+	apiKey = "bench-key-0001"
+)
+
+// Run performs a whole bench: burst phase, then paced phase.
+func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
+	if o.Platform != "tray" {
+		return Report{}, fmt.Errorf("platform %q: the bench drives tray", o.Platform)
+	}
+	if o.SKUs < 1 || o.Stores < 1 || o.Changes < o.SKUs || o.BatchSize < 1 || o.BatchSize > ingest.MaxBatchChanges {
+		return Report{}, fmt.Errorf("options: need changes >= skus >= 1, stores >= 1, 1 <= batch <= %d", ingest.MaxBatchChanges)
+	}
+	dir := o.DataDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "ponte-bench-")
+		if err != nil {
+			return Report{}, err
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	hub, err := app.OpenEmbedded(ctx, dir, log)
+	if err != nil {
+		return Report{}, err
+	}
+	defer hub.Close()
+
+	rec := newRecorder()
+	sim := traysim.New(traysim.Options{RateLimitPerMin: o.StoreRPM, DailyLimit: 1 << 30, KeepPuts: 1, OnStockWrite: rec.stockWrite})
+	simURL, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		return Report{}, err
+	}
+	defer sim.Close()
+	storeIDs, err := seed(ctx, hub, sim, simURL, o)
+	if err != nil {
+		return Report{}, err
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return Report{}, err
+	}
+	srv := &http.Server{Handler: hub.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	wctx, stopWorkers := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); hub.RunWorkers(wctx, app.DefaultWorkers) }()
+	defer func() { stopWorkers(); wg.Wait() }()
+
+	c := &client{url: "http://" + ln.Addr().String() + "/v1/erp/changes", http: &http.Client{Timeout: time.Minute}}
+	r := Report{Changes: o.Changes, SKUs: o.SKUs, Stores: o.Stores, Platform: o.Platform, Backend: hub.Backend}
+
+	// Burst: every SKU gets versions 1..k in shuffled order, duplicates mixed in.
+	plan := burstPlan(o)
+	r.Duplicates = len(plan) - o.Changes
+	fmt.Fprintf(progress, "burst: posting %d changes (%d duplicates) in batches of %d with %d clients\n", len(plan), r.Duplicates, o.BatchSize, o.Clients)
+	start := time.Now()
+	sent, err := c.postAll(ctx, plan, o.BatchSize, o.Clients)
+	if err != nil {
+		return r, err
+	}
+	r.AcceptSeconds = time.Since(start).Seconds()
+	r.ChangesPerS = float64(len(plan)) / r.AcceptSeconds
+	for _, s := range sent {
+		if s.rejected {
+			r.RejectedStale++
+		}
+	}
+	final := o.Changes / o.SKUs
+	fmt.Fprintf(progress, "burst: accepted in %.2f s; waiting for the stores to settle\n", r.AcceptSeconds)
+	settled := waitSettled(ctx, hub, rec, storeIDs, o.SKUs, func(int) int64 { return int64(final) }, o.Timeout)
+	r.SettleSeconds = time.Since(start).Seconds()
+	r.StaleFinal = rec.stale(storeIDs, o.SKUs, func(int) int64 { return int64(final) })
+	if !settled {
+		fmt.Fprintf(progress, "burst: did not settle within %s\n", o.Timeout)
+	}
+	stats := callStats(sim, storeIDs)
+	r.APICalls, r.RateLimited = stats.puts, stats.limited
+	r.CallsPerSKU = float64(r.APICalls) / float64(o.SKUs*o.Stores)
+	r.BurstP50Ms, r.BurstP99Ms, _ = summarize(rec.latencies(sent, storeIDs))
+
+	// Paced: new versions at a steady offered rate; every change must reach every store.
+	if o.PacedChanges > 0 && o.PacedRate > 0 {
+		r.PacedChanges, r.PacedRate = o.PacedChanges, o.PacedRate
+		rec.reset()
+		fmt.Fprintf(progress, "paced: offering %d changes at %d/s\n", o.PacedChanges, o.PacedRate)
+		paced, last := pacedPlan(o, final)
+		psent, err := c.postPaced(ctx, paced, o.PacedRate)
+		if err != nil {
+			return r, err
+		}
+		lastOf := func(i int) int64 { return last[i] }
+		waitSettled(ctx, hub, rec, storeIDs, o.SKUs, lastOf, o.Timeout)
+		r.PacedStale = rec.stale(storeIDs, o.SKUs, lastOf)
+		after := callStats(sim, storeIDs)
+		r.PacedAPICalls = after.puts - stats.puts
+		r.RateLimited = after.limited
+		r.P50Ms, r.P99Ms, r.MaxMs = summarize(rec.latencies(psent, storeIDs))
+	}
+	r.PeakRSSMB = peakRSSMB()
+	return r, nil
+}
+
+// seed creates the tenant, one connection per simulated store and the catalogue.
+func seed(ctx context.Context, hub *app.Hub, sim *traysim.Server, simURL string, o Options) ([]string, error) {
+	setup := app.Setup{
+		Tenants: []app.TenantSetup{{ID: tenant, Name: "Bench", APIKey: apiKey, Currency: "BRL"}},
+		Secrets: map[string]map[string]string{},
+	}
+	var storeIDs []string
+	for i := 0; i < o.Stores; i++ {
+		storeID := "store" + strconv.Itoa(i+1)
+		connID := "bench-" + o.Platform + "-" + strconv.Itoa(i+1)
+		storeIDs = append(storeIDs, storeID)
+		cfg := traysim.StoreConfig{ConsumerKey: "bench-key", ConsumerSecret: "bench-secret", Code: "code-" + storeID}
+		sim.AddStore(storeID, cfg)
+		setup.Connections = append(setup.Connections, domain.Connection{
+			ID: connID, Tenant: tenant, Platform: o.Platform, Enabled: true, SecretRef: connID, Currency: "BRL",
+			Rules: domain.Rules{SyncMode: domain.SyncPriceStock},
+			Settings: map[string]string{"api_address": traysim.APIAddress(simURL, storeID), "store_id": strconv.Itoa(i + 1),
+				"rate_limit_per_min": strconv.Itoa(o.StoreRPM), "daily_limit": strconv.Itoa(1 << 30)},
+		})
+		setup.Secrets[connID] = map[string]string{"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}
+		for s := 0; s < o.SKUs; s++ {
+			pid := strconv.Itoa(s + 1)
+			sim.AddProduct(storeID, traysim.Product{ID: pid, Name: skuName(s), Available: true})
+			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: skuName(s), ProductID: pid})
+		}
+	}
+	if err := hub.ApplySetup(ctx, setup); err != nil {
+		return nil, err
+	}
+	var changes []ingest.Change
+	for s := 0; s < o.SKUs; s++ {
+		changes = append(changes, ingest.Change{Kind: ingest.KindProduct, SKU: skuName(s), Version: 1,
+			Product: &domain.Product{SKU: skuName(s), Name: skuName(s), Publish: true, SyncStock: true, Version: 1}})
+		if len(changes) == ingest.MaxBatchChanges || s == o.SKUs-1 {
+			if _, err := hub.Ingest.Apply(ctx, tenant, changes); err != nil {
+				return nil, err
+			}
+			changes = changes[:0]
+		}
+	}
+	return storeIDs, nil
+}
+
+func skuName(i int) string { return fmt.Sprintf("SKU-%05d", i+1) }

@@ -1,0 +1,139 @@
+// Package httpapi holds the HTTP handlers shared by the Lambda adapters and the local
+// server: the ERP change API, health and the operator's views.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/store"
+)
+
+// Store is the part of the Store port the API reads directly.
+type Store interface {
+	TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
+	GetConnection(ctx context.Context, id string) (domain.Connection, error)
+	GetMapping(ctx context.Context, tenant, connectionID, sku string) (domain.Mapping, error)
+	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
+	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
+	ClaimIdempotency(ctx context.Context, key, requestHash string, ttl time.Duration) (store.IdempotencyRecord, bool, error)
+	CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error
+	ReleaseIdempotency(ctx context.Context, key string) error
+}
+
+// Ingester applies decoded ERP changes.
+type Ingester interface {
+	Apply(ctx context.Context, tenant string, changes []ingest.Change) (ingest.Result, error)
+}
+
+// API holds the handlers' dependencies.
+type API struct {
+	Store      Store
+	Ingest     Ingester
+	Connectors map[string]platform.Connector
+	Log        *slog.Logger
+	// IdempotencyTTL is how long a batch's Idempotency-Key is remembered (default 24 h).
+	IdempotencyTTL time.Duration
+	// Observer, when set, hears every accepted batch (the bench times propagation from it).
+	Observer func(tenant string, res ingest.Result, at time.Time)
+}
+
+// Handler routes every endpoint.
+func (a *API) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.Handle("POST /v1/erp/changes", a.tenantOnly(a.postChanges))
+	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}", a.tenantOnly(a.getSKUView))
+	return a.withRequestID(mux)
+}
+
+type ctxKey int
+
+const (
+	tenantKey ctxKey = iota
+	loggerKey
+)
+
+// withRequestID gives every request a correlation id, echoed back and put in its logs.
+func (a *API) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 100 {
+			id = newID()
+		}
+		w.Header().Set("X-Request-Id", id)
+		log := a.Log.With("request_id", id, "method", r.Method, "path", r.URL.Path)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), loggerKey, log)))
+	})
+}
+
+func logger(r *http.Request) *slog.Logger {
+	if l, ok := r.Context().Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
+
+// tenantOnly authenticates the bearer key; the handler sees only its tenant's data.
+func (a *API) tenantOnly(h func(http.ResponseWriter, *http.Request, domain.Tenant)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			writeError(w, http.StatusUnauthorized, "authorization", "missing bearer key: send 'Authorization: Bearer <tenant key>'")
+			return
+		}
+		t, err := a.Store.TenantByAPIKeyHash(r.Context(), HashKey(key))
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusUnauthorized, "authorization", "unknown key")
+			return
+		}
+		if err != nil {
+			logger(r).Error("tenant lookup failed", "err", err)
+			writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)), t)
+	})
+}
+
+// HashKey is how API keys are stored: hex SHA-256, never the key itself.
+func HashKey(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:])
+}
+
+// ErrorBody is every error answer's shape.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, field, msg string) {
+	writeJSON(w, status, ErrorBody{Error: msg, Field: field})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

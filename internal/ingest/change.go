@@ -1,0 +1,340 @@
+// Package ingest takes ERP change batches: it decodes and validates each change on its
+// own (a bad item never costs the good ones), applies the good ones to the per-SKU
+// aggregates with version checks, and queues one fan-out message per touched SKU.
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+)
+
+// Limits of one batch.
+const (
+	MaxBatchBytes   = 1 << 20
+	MaxBatchChanges = 1000
+	maxSKULen       = 128
+	maxTextLen      = 10000
+	// DefaultWarehouse is used when a stock change names none.
+	DefaultWarehouse = "default"
+)
+
+// Kind is a change type.
+type Kind string
+
+const (
+	KindStock   Kind = "stock"
+	KindPrice   Kind = "price"
+	KindProduct Kind = "product"
+)
+
+// Change is one validated ERP change.
+type Change struct {
+	Index   int
+	Kind    Kind
+	SKU     string
+	Version domain.Version
+	Stock   *domain.StockLevel
+	Price   *domain.PriceInfo
+	Product *domain.Product
+}
+
+// Rejection names a bad item and field with a readable reason.
+type Rejection struct {
+	Index int    `json:"index"`
+	SKU   string `json:"sku,omitempty"`
+	Field string `json:"field"`
+	Error string `json:"error"`
+}
+
+// BatchError is a batch-level failure (malformed JSON, too many items): nothing was applied.
+type BatchError struct{ Msg string }
+
+func (e *BatchError) Error() string { return e.Msg }
+
+// rawChange mirrors the wire shape loosely so each field can be checked and named.
+type rawChange struct {
+	Type            *string           `json:"type"`
+	SKU             *string           `json:"sku"`
+	Version         json.RawMessage   `json:"version"`
+	Warehouse       *string           `json:"warehouse"`
+	Quantity        json.RawMessage   `json:"quantity"`
+	Price           json.RawMessage   `json:"price"`
+	Cost            json.RawMessage   `json:"cost"`
+	ListPrice       json.RawMessage   `json:"list_price"`
+	Currency        *string           `json:"currency"`
+	Name            *string           `json:"name"`
+	EAN             *string           `json:"ean"`
+	AdditionalCodes []string          `json:"additional_codes"`
+	Description     *string           `json:"description"`
+	Brand           *string           `json:"brand"`
+	Category        *string           `json:"category"`
+	Supplier        *string           `json:"supplier"`
+	Images          []string          `json:"images"`
+	Attributes      map[string]string `json:"attributes"`
+	WeightGrams     json.RawMessage   `json:"weight_grams"`
+	Publish         *bool             `json:"publish"`
+	SyncStock       *bool             `json:"sync_stock"`
+}
+
+// Decode parses a batch body. Item-level problems become rejections; only a body that is
+// not a JSON object with a "changes" array (or that exceeds the limits) is a BatchError.
+func Decode(body []byte, defaultCurrency string) ([]Change, []Rejection, error) {
+	if len(body) > MaxBatchBytes {
+		return nil, nil, &BatchError{Msg: fmt.Sprintf("body exceeds %d bytes", MaxBatchBytes)}
+	}
+	var envelope struct {
+		Changes []json.RawMessage `json:"changes"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&envelope); err != nil {
+		return nil, nil, &BatchError{Msg: "malformed JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return nil, nil, &BatchError{Msg: "malformed JSON: trailing data after the batch object"}
+	}
+	if envelope.Changes == nil {
+		return nil, nil, &BatchError{Msg: `field "changes": required array of changes`}
+	}
+	if len(envelope.Changes) > MaxBatchChanges {
+		return nil, nil, &BatchError{Msg: fmt.Sprintf(`field "changes": %d items, at most %d per batch`, len(envelope.Changes), MaxBatchChanges)}
+	}
+	var (
+		out  []Change
+		rejs []Rejection
+	)
+	for i, raw := range envelope.Changes {
+		c, rej := decodeOne(i, raw, defaultCurrency)
+		if rej != nil {
+			rejs = append(rejs, *rej)
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, rejs, nil
+}
+
+func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection) {
+	reject := func(sku, field, format string, args ...any) (Change, *Rejection) {
+		return Change{}, &Rejection{Index: i, SKU: sku, Field: field, Error: fmt.Sprintf(format, args...)}
+	}
+	var r rawChange
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return reject("", fieldOf(err), "invalid item: %s", plainJSONError(err))
+	}
+	if r.SKU == nil || strings.TrimSpace(*r.SKU) == "" {
+		return reject("", "sku", "required")
+	}
+	sku := strings.TrimSpace(*r.SKU)
+	if len(sku) > maxSKULen || !utf8.ValidString(sku) || strings.ContainsAny(sku, "#\x00") {
+		return reject(sku, "sku", "must be valid UTF-8 of at most %d bytes without '#'", maxSKULen)
+	}
+	if r.Type == nil {
+		return reject(sku, "type", "required: one of stock, price, product")
+	}
+	version, err := parseVersion(r.Version)
+	if err != nil {
+		return reject(sku, "version", "%s", err)
+	}
+	c := Change{Index: i, Kind: Kind(*r.Type), SKU: sku, Version: version}
+	switch c.Kind {
+	case KindStock:
+		q, err := parseQuantity(r.Quantity)
+		if err != nil {
+			return reject(sku, "quantity", "%s", err)
+		}
+		wh := DefaultWarehouse
+		if r.Warehouse != nil && strings.TrimSpace(*r.Warehouse) != "" {
+			wh = strings.TrimSpace(*r.Warehouse)
+		}
+		if len(wh) > maxSKULen {
+			return reject(sku, "warehouse", "at most %d bytes", maxSKULen)
+		}
+		c.Stock = &domain.StockLevel{Warehouse: wh, Quantity: q, Version: version}
+	case KindPrice:
+		cur := currency
+		if r.Currency != nil {
+			cur = strings.ToUpper(strings.TrimSpace(*r.Currency))
+		}
+		if len(cur) != 3 {
+			return reject(sku, "currency", "must be a 3-letter ISO code")
+		}
+		price, err := parseMoney(r.Price, cur, true)
+		if err != nil {
+			return reject(sku, "price", "%s", err)
+		}
+		cost, err := parseMoney(r.Cost, cur, false)
+		if err != nil {
+			return reject(sku, "cost", "%s", err)
+		}
+		list, err := parseMoney(r.ListPrice, cur, false)
+		if err != nil {
+			return reject(sku, "list_price", "%s", err)
+		}
+		c.Price = &domain.PriceInfo{Price: *price, Cost: cost, List: list, Version: version}
+	case KindProduct:
+		p, field, err := productOf(sku, version, r)
+		if err != nil {
+			return reject(sku, field, "%s", err)
+		}
+		c.Product = p
+	default:
+		return reject(sku, "type", "unknown change type %q: one of stock, price, product", *r.Type)
+	}
+	return c, nil
+}
+
+func productOf(sku string, v domain.Version, r rawChange) (*domain.Product, string, error) {
+	if r.Name == nil || strings.TrimSpace(*r.Name) == "" {
+		return nil, "name", fmt.Errorf("required")
+	}
+	p := &domain.Product{SKU: sku, Name: strings.TrimSpace(*r.Name), Version: v, Publish: true, SyncStock: true,
+		AdditionalCodes: r.AdditionalCodes, Images: r.Images, Attributes: r.Attributes}
+	for _, f := range []struct {
+		name string
+		src  *string
+		dst  *string
+	}{{"ean", r.EAN, &p.EAN}, {"description", r.Description, &p.Description}, {"brand", r.Brand, &p.Brand},
+		{"category", r.Category, &p.Category}, {"supplier", r.Supplier, &p.Supplier}} {
+		if f.src == nil {
+			continue
+		}
+		if len(*f.src) > maxTextLen {
+			return nil, f.name, fmt.Errorf("at most %d bytes", maxTextLen)
+		}
+		*f.dst = strings.TrimSpace(*f.src)
+	}
+	if p.EAN != "" && !allDigits(p.EAN) {
+		return nil, "ean", fmt.Errorf("must contain digits only")
+	}
+	if len(r.WeightGrams) > 0 {
+		w, err := parseQuantity(r.WeightGrams)
+		if err != nil {
+			return nil, "weight_grams", err
+		}
+		p.WeightGrams = w
+	}
+	if r.Publish != nil {
+		p.Publish = *r.Publish
+	}
+	if r.SyncStock != nil {
+		p.SyncStock = *r.SyncStock
+	}
+	return p, "", nil
+}
+
+// parseVersion accepts a non-negative integer as a JSON number or a string of digits.
+func parseVersion(raw json.RawMessage) (domain.Version, error) {
+	s, err := scalarText(raw)
+	if err != nil {
+		return 0, fmt.Errorf("required: the ERP's monotonic version (integer)")
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("must be a non-negative integer, got %s", truncate(s))
+	}
+	return domain.Version(n), nil
+}
+
+func parseQuantity(raw json.RawMessage) (int64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, fmt.Errorf("required")
+	}
+	s := string(bytes.TrimSpace(raw))
+	if strings.HasPrefix(s, `"`) {
+		return 0, fmt.Errorf("must be a number, got a string")
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return 0, fmt.Errorf("must be a number, got %s", truncate(s))
+	}
+	if d.IsNegative() {
+		return 0, fmt.Errorf("must not be negative, got %s", s)
+	}
+	if !d.IsInteger() {
+		return 0, fmt.Errorf("must be a whole number, got %s", s)
+	}
+	if d.GreaterThan(decimal.NewFromInt(1_000_000_000_000)) {
+		return 0, fmt.Errorf("too large: %s", truncate(s))
+	}
+	return d.IntPart(), nil
+}
+
+// parseMoney accepts a decimal as a JSON string or number, read from its literal text
+// (never through float64).
+func parseMoney(raw json.RawMessage, currency string, required bool) (*domain.Money, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		if required {
+			return nil, fmt.Errorf("required")
+		}
+		return nil, nil
+	}
+	s, err := scalarText(raw)
+	if err != nil {
+		return nil, fmt.Errorf("must be a decimal number")
+	}
+	amount, err := domain.ParseAmount(s)
+	if err != nil {
+		return nil, err
+	}
+	if amount.GreaterThan(decimal.NewFromInt(1_000_000_000)) {
+		return nil, fmt.Errorf("too large: %s", truncate(s))
+	}
+	return &domain.Money{Amount: amount, Currency: currency}, nil
+}
+
+// scalarText returns the text of a JSON number or string.
+func scalarText(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", fmt.Errorf("missing")
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", err
+		}
+		return strings.TrimSpace(s), nil
+	}
+	if raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') {
+		return string(raw), nil
+	}
+	return "", fmt.Errorf("not a number")
+}
+
+func fieldOf(err error) string {
+	if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
+		return te.Field
+	}
+	return "item"
+}
+
+func plainJSONError(err error) string {
+	if te, ok := err.(*json.UnmarshalTypeError); ok {
+		return fmt.Sprintf("field %q must be %s, got %s", te.Field, te.Type, te.Value)
+	}
+	return err.Error()
+}
+
+func allDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func truncate(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
