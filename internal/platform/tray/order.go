@@ -1,0 +1,367 @@
+package tray
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+)
+
+// FetchOrder reads GET /orders/{id}/complete and normalises it.
+func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, platformOrderID string) (domain.Order, error) {
+	s, err := c.settings(conn)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if !validID(platformOrderID) {
+		return domain.Order{}, permanent("fetch_order", "invalid Tray order id %q", platformOrderID)
+	}
+	r := request{op: "fetch_order", method: http.MethodGet, path: "/orders/" + url.PathEscape(platformOrderID) + "/complete",
+		notFound: fmt.Sprintf("order %s not found on Tray", platformOrderID)}
+	resp, err := c.do(ctx, conn, s, r)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	o, err := normaliseOrder(resp.body, conn, s.currency, c.sp)
+	if err != nil {
+		if ne, ok := err.(*notJSONError); ok {
+			return domain.Order{}, transient("fetch_order", "GET %s: %v", r.path, ne)
+		}
+		return domain.Order{}, permanent("fetch_order", "order %s: %v", platformOrderID, err)
+	}
+	return o, nil
+}
+
+// notJSONError marks a body that is not an order at all (garbage: worth a retry).
+type notJSONError struct{ snippet string }
+
+func (e *notJSONError) Error() string { return "body is not a Tray order (" + e.snippet + ")" }
+
+// flexString takes Tray's loosely typed scalars: "12", 12, 12.5, true, null.
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0, string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexString(s)
+	case b[0] == '{' || b[0] == '[':
+		*f = "" // Tray sends [] for empty values
+	default:
+		*f = flexString(b)
+	}
+	return nil
+}
+
+func (f flexString) str() string { return strings.TrimSpace(string(f)) }
+
+type orderJSON struct {
+	ID              flexString      `json:"id"`
+	Status          flexString      `json:"status"`
+	Date            flexString      `json:"date"`
+	Hour            flexString      `json:"hour"`
+	Modified        flexString      `json:"modified"`
+	Discount        flexString      `json:"discount"`
+	Shipment        flexString      `json:"shipment"`
+	ShipmentValue   flexString      `json:"shipment_value"`
+	Total           flexString      `json:"total"`
+	PaymentMethod   flexString      `json:"payment_method"`
+	PaymentForm     flexString      `json:"payment_form"`
+	BillingAddress  flexString      `json:"billing_address"`
+	OrderStatus     json.RawMessage `json:"OrderStatus"`
+	Customer        json.RawMessage `json:"Customer"`
+	CustomerAddress json.RawMessage `json:"CustomerAddress"`
+	ProductsSold    json.RawMessage `json:"ProductsSold"`
+}
+
+type customerJSON struct {
+	ID          flexString      `json:"id"`
+	Name        flexString      `json:"name"`
+	Type        flexString      `json:"type"`
+	CPF         flexString      `json:"cpf"`
+	CNPJ        flexString      `json:"cnpj"`
+	CompanyName flexString      `json:"company_name"`
+	Email       flexString      `json:"email"`
+	Phone       flexString      `json:"phone"`
+	Cellphone   flexString      `json:"cellphone"`
+	Addresses   json.RawMessage `json:"CustomerAddresses"`
+	addressJSON
+}
+
+type addressJSON struct {
+	ID           flexString `json:"id"`
+	Recipient    flexString `json:"recipient"`
+	Address      flexString `json:"address"`
+	Number       flexString `json:"number"`
+	Complement   flexString `json:"complement"`
+	Neighborhood flexString `json:"neighborhood"`
+	City         flexString `json:"city"`
+	State        flexString `json:"state"`
+	ZipCode      flexString `json:"zip_code"`
+	Country      flexString `json:"country"`
+	Type         flexString `json:"type"` // 0 billing, 1 delivery
+	Active       flexString `json:"active"`
+}
+
+type soldJSON struct {
+	ProductID    flexString `json:"product_id"`
+	VariantID    flexString `json:"variant_id"`
+	Reference    flexString `json:"reference"`
+	EAN          flexString `json:"ean"`
+	Name         flexString `json:"name"`
+	OriginalName flexString `json:"original_name"`
+	Quantity     flexString `json:"quantity"`
+	Price        flexString `json:"price"`
+}
+
+// asObject decodes raw into v only when it is a JSON object (Tray sends [] for "none").
+func asObject(raw json.RawMessage, v any) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, v) == nil
+}
+
+// asList decodes a JSON array of objects wrapped as [{"Key": {...}}] (or bare objects).
+func asList[T any](raw json.RawMessage, key string) []T {
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return nil
+	}
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		var wrapped map[string]json.RawMessage
+		if json.Unmarshal(it, &wrapped) != nil {
+			continue
+		}
+		inner, ok := wrapped[key]
+		if !ok {
+			inner = it
+		}
+		var v T
+		if asObject(inner, &v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// normaliseOrder turns a /orders/:id/complete body into the canonical order.
+func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *time.Location) (domain.Order, error) {
+	var env struct {
+		Order json.RawMessage `json:"Order"`
+	}
+	var o orderJSON
+	if json.Unmarshal(body, &env) != nil || !asObject(env.Order, &o) {
+		return domain.Order{}, &notJSONError{snippet: snippet(body)}
+	}
+	if !validID(o.ID.str()) {
+		return domain.Order{}, fmt.Errorf("field Order.id is missing or invalid")
+	}
+	out := domain.Order{
+		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.str(), Number: o.ID.str(),
+		PlatformStatus: o.Status.str(), ShippingMethod: o.Shipment.str(),
+		PaymentMethod: firstNonEmpty(o.PaymentMethod.str(), o.PaymentForm.str()),
+		Lines:         []domain.OrderLine{},
+	}
+	if out.PlatformStatus == "" {
+		var st struct {
+			Status flexString `json:"status"`
+		}
+		if asObject(o.OrderStatus, &st) {
+			out.PlatformStatus = st.Status.str()
+		}
+	}
+	var err error
+	amount := func(field string, v flexString) domain.Money {
+		if err != nil {
+			return domain.Money{}
+		}
+		m, e := moneyField(v, currency)
+		if e != nil {
+			err = fmt.Errorf("field Order.%s: %v", field, e)
+		}
+		return m
+	}
+	out.Discount = amount("discount", o.Discount)
+	out.ShippingCost = amount("shipment_value", o.ShipmentValue)
+	out.Total = amount("total", o.Total)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if out.PlacedAt, err = trayTime(o.Date.str(), o.Hour.str(), sp); err != nil {
+		return domain.Order{}, fmt.Errorf("field Order.date: %v", err)
+	}
+	if mod := o.Modified.str(); mod != "" && !strings.HasPrefix(mod, "0000") {
+		d, h, _ := strings.Cut(mod, " ")
+		if out.UpdatedAt, err = trayTime(d, h, sp); err != nil {
+			return domain.Order{}, fmt.Errorf("field Order.modified: %v", err)
+		}
+	}
+	if out.UpdatedAt.IsZero() {
+		out.UpdatedAt = out.PlacedAt
+	}
+	normaliseCustomer(&out, o)
+	for i, p := range asList[soldJSON](o.ProductsSold, "ProductsSold") {
+		line, err := normaliseLine(p, currency)
+		if err != nil {
+			return domain.Order{}, fmt.Errorf("field Order.ProductsSold[%d].%v", i, err)
+		}
+		out.Lines = append(out.Lines, line)
+	}
+	return out, nil
+}
+
+func normaliseLine(p soldJSON, currency string) (domain.OrderLine, error) {
+	qty, ok := parseQuantity(p.Quantity.str())
+	if !ok || qty <= 0 {
+		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive number", truncate(p.Quantity.str(), 20))
+	}
+	price, err := moneyField(p.Price, currency)
+	if err != nil {
+		return domain.OrderLine{}, fmt.Errorf("price: %v", err)
+	}
+	line := domain.OrderLine{
+		SKU: p.Reference.str(), EAN: p.EAN.str(), ProductID: zeroless(p.ProductID.str()),
+		VariantID: zeroless(p.VariantID.str()), Name: firstNonEmpty(p.Name.str(), p.OriginalName.str()),
+		Quantity: qty, UnitPrice: price, Discount: domain.Money{Amount: decimal.Zero, Currency: currency},
+	}
+	return line, nil
+}
+
+func normaliseCustomer(out *domain.Order, o orderJSON) {
+	var cu customerJSON
+	if !asObject(o.Customer, &cu) {
+		return
+	}
+	doc := cu.CPF.str()
+	if cu.Type.str() == "1" || doc == "" {
+		doc = firstNonEmpty(cu.CNPJ.str(), doc)
+	}
+	out.Customer = domain.Customer{
+		Tenant: out.Tenant, ExternalID: zeroless(cu.ID.str()), Name: cu.Name.str(),
+		CompanyName: cu.CompanyName.str(), Document: digits(doc), Email: strings.ToLower(cu.Email.str()),
+	}
+	for _, p := range []string{cu.Phone.str(), cu.Cellphone.str()} {
+		if p != "" && !contains(out.Customer.Phones, p) {
+			out.Customer.Phones = append(out.Customer.Phones, p)
+		}
+	}
+	phone := firstNonEmpty(cu.Cellphone.str(), cu.Phone.str())
+	if main := toAddress(cu.addressJSON, cu.Name.str(), phone); main != nil {
+		out.Customer.Address = main
+	}
+	addrs := asList[addressJSON](cu.Addresses, "CustomerAddress")
+	var chosen struct {
+		ID flexString `json:"id"`
+	}
+	asObject(o.CustomerAddress, &chosen)
+	pick := func(id, typ string) *domain.Address {
+		for _, a := range addrs {
+			if id != "" && a.ID.str() == id {
+				return toAddress(a, cu.Name.str(), phone)
+			}
+		}
+		for _, a := range addrs {
+			if a.Type.str() == typ && a.Active.str() != "0" {
+				return toAddress(a, cu.Name.str(), phone)
+			}
+		}
+		return out.Customer.Address
+	}
+	out.Shipping = pick(zeroless(chosen.ID.str()), "1")
+	out.Billing = pick(zeroless(o.BillingAddress.str()), "0")
+}
+
+func toAddress(a addressJSON, name, phone string) *domain.Address {
+	if a.Address.str() == "" && a.City.str() == "" && a.ZipCode.str() == "" {
+		return nil
+	}
+	return &domain.Address{
+		Name: firstNonEmpty(a.Recipient.str(), name), Street: a.Address.str(), Number: a.Number.str(),
+		Complement: a.Complement.str(), Neighborhood: a.Neighborhood.str(), City: a.City.str(),
+		State: a.State.str(), PostalCode: digits(a.ZipCode.str()), Country: a.Country.str(), Phone: phone,
+	}
+}
+
+// moneyField parses a Tray amount; empty means zero.
+func moneyField(v flexString, currency string) (domain.Money, error) {
+	s := v.str()
+	if s == "" {
+		return domain.Money{Amount: decimal.Zero, Currency: currency}, nil
+	}
+	if len(s) > 32 {
+		return domain.Money{}, fmt.Errorf("amount too long")
+	}
+	d, err := domain.ParseAmount(s)
+	if err != nil {
+		return domain.Money{}, err
+	}
+	return domain.Money{Amount: d, Currency: currency}, nil
+}
+
+// trayTime reads Tray's São Paulo date ("2021-02-10") and hour ("11:28:21") as UTC.
+func trayTime(date, hour string, sp *time.Location) (time.Time, error) {
+	if date == "" || strings.HasPrefix(date, "0000") {
+		return time.Time{}, fmt.Errorf("missing date")
+	}
+	if hour == "" {
+		hour = "00:00:00"
+	}
+	if len(hour) == 5 {
+		hour += ":00"
+	}
+	t, err := time.ParseInLocation(time.DateTime, date+" "+hour, sp)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD HH:MM:SS", truncate(date+" "+hour, 40))
+	}
+	return t.UTC(), nil
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// zeroless maps Tray's "0" (no reference) to empty.
+func zeroless(s string) string {
+	if s == "0" {
+		return ""
+	}
+	return s
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

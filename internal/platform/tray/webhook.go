@@ -1,0 +1,112 @@
+package tray
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform"
+)
+
+// MaxWebhookBody is the largest delivery accepted; Tray's are a few hundred bytes.
+const MaxWebhookBody = 64 << 10
+
+// VerifyWebhook checks a Tray notification. Tray signs nothing; its documented
+// substitute is that seller_id names the store (and app_code the app, when configured).
+// Bodies are form-encoded; a JSON object with the same fields is accepted too.
+func (c *Connector) VerifyWebhook(_ context.Context, conn domain.Connection, req platform.WebhookRequest) (platform.WebhookEvent, error) {
+	const op = "verify_webhook"
+	if len(req.Body) > MaxWebhookBody {
+		return platform.WebhookEvent{}, permanent(op, "body of %d bytes exceeds %d", len(req.Body), MaxWebhookBody)
+	}
+	storeID := strings.TrimSpace(conn.Setting("store_id", ""))
+	if storeID == "" {
+		return platform.WebhookEvent{}, permanent(op, "connection %s has no store_id setting to check seller_id against", conn.ID)
+	}
+	fields, err := webhookFields(req)
+	if err != nil {
+		return platform.WebhookEvent{}, permanent(op, "%v", err)
+	}
+	for _, name := range []string{"seller_id", "scope_name", "scope_id", "act"} {
+		v := fields[name]
+		if v == "" {
+			return platform.WebhookEvent{}, permanent(op, "field %s is missing", name)
+		}
+		if len(v) > 128 || !utf8.ValidString(v) {
+			return platform.WebhookEvent{}, permanent(op, "field %s is not a valid value", name)
+		}
+	}
+	if fields["seller_id"] != storeID {
+		return platform.WebhookEvent{}, authErr(op, "field seller_id does not match the connection's store")
+	}
+	if want := strings.TrimSpace(conn.Setting("app_code", "")); want != "" && fields["app_code"] != want {
+		return platform.WebhookEvent{}, authErr(op, "field app_code does not match the connection's app")
+	}
+	switch fields["act"] {
+	case "insert", "update", "delete":
+	default:
+		return platform.WebhookEvent{}, permanent(op, "field act must be insert, update or delete")
+	}
+	scope := fields["scope_name"]
+	if !validScope(scope) {
+		return platform.WebhookEvent{}, permanent(op, "field scope_name is not a valid scope")
+	}
+	if !validID(fields["scope_id"]) {
+		return platform.WebhookEvent{}, permanent(op, "field scope_id is not a valid id")
+	}
+	return platform.WebhookEvent{
+		Topic: scope + "/" + fields["act"], Resource: scope, ResourceID: fields["scope_id"],
+	}, nil
+}
+
+// webhookFields reads the delivery as JSON (by content type or a leading '{') or as a form.
+func webhookFields(req platform.WebhookRequest) (map[string]string, error) {
+	ct := strings.ToLower(req.Header.Get("Content-Type"))
+	body := bytes.TrimSpace(req.Body)
+	if len(body) == 0 {
+		return nil, fmt.Errorf("empty body")
+	}
+	if strings.Contains(ct, "json") || body[0] == '{' {
+		var raw map[string]json.RawMessage
+		if err := json.Unmarshal(body, &raw); err != nil {
+			return nil, fmt.Errorf("body is not a JSON object")
+		}
+		out := make(map[string]string, len(raw))
+		for k, v := range raw {
+			var fs flexString
+			if err := json.Unmarshal(v, &fs); err == nil {
+				out[k] = strings.TrimSpace(string(fs))
+			}
+		}
+		return out, nil
+	}
+	vals, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, fmt.Errorf("body is not form-encoded")
+	}
+	out := make(map[string]string, len(vals))
+	for k, v := range vals {
+		if len(v) > 0 {
+			out[k] = strings.TrimSpace(v[0])
+		}
+	}
+	return out, nil
+}
+
+// validScope accepts Tray scope names: lower-case words joined by underscores.
+func validScope(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,94 @@
+package tray
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform"
+)
+
+func webhookConn(appCode string) domain.Connection {
+	s := map[string]string{"api_address": "http://127.0.0.1:1/s/web_api", "store_id": "391250"}
+	if appCode != "" {
+		s["app_code"] = appCode
+	}
+	return domain.Connection{ID: "c1", Platform: Name, Settings: s}
+}
+
+func TestVerifyWebhook(t *testing.T) {
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	jsonH := http.Header{"Content-Type": {"application/json"}}
+	good := "seller_id=391250&scope_id=4375797&scope_name=order&act=update&app_code=718&url_notification=https%3A%2F%2Fx"
+	tests := []struct {
+		name    string
+		app     string
+		header  http.Header
+		body    string
+		want    platform.WebhookEvent
+		kind    platform.Kind
+		wantErr string
+	}{
+		{name: "form", header: form, body: good,
+			want: platform.WebhookEvent{Topic: "order/update", Resource: "order", ResourceID: "4375797"}},
+		{name: "form with app_code check", app: "718", header: form, body: good,
+			want: platform.WebhookEvent{Topic: "order/update", Resource: "order", ResourceID: "4375797"}},
+		{name: "json with numbers", header: jsonH, body: `{"seller_id":391250,"scope_id":12,"scope_name":"product_stock","act":"insert"}`,
+			want: platform.WebhookEvent{Topic: "product_stock/insert", Resource: "product_stock", ResourceID: "12"}},
+		{name: "json without content type", header: http.Header{}, body: ` {"seller_id":"391250","scope_id":"9","scope_name":"variant","act":"delete"}`,
+			want: platform.WebhookEvent{Topic: "variant/delete", Resource: "variant", ResourceID: "9"}},
+		{name: "wrong seller_id", header: form, body: strings.Replace(good, "391250", "1", 1), kind: platform.Auth, wantErr: "seller_id"},
+		{name: "wrong app_code", app: "999", header: form, body: good, kind: platform.Auth, wantErr: "app_code"},
+		{name: "missing seller_id", header: form, body: "scope_id=1&scope_name=order&act=update", kind: platform.Permanent, wantErr: "seller_id is missing"},
+		{name: "missing scope_id", header: form, body: "seller_id=391250&scope_name=order&act=update", kind: platform.Permanent, wantErr: "scope_id is missing"},
+		{name: "missing act", header: form, body: "seller_id=391250&scope_id=1&scope_name=order", kind: platform.Permanent, wantErr: "act is missing"},
+		{name: "unknown act", header: form, body: "seller_id=391250&scope_id=1&scope_name=order&act=explode", kind: platform.Permanent, wantErr: "act must be"},
+		{name: "bad scope_id", header: form, body: "seller_id=391250&scope_id=..%2F1&scope_name=order&act=update", kind: platform.Permanent, wantErr: "scope_id"},
+		{name: "empty body", header: form, body: "", kind: platform.Permanent, wantErr: "empty body"},
+		{name: "broken json", header: jsonH, body: `{"seller_id":`, kind: platform.Permanent, wantErr: "not a JSON object"},
+		{name: "broken form", header: form, body: "seller_id=%zz", kind: platform.Permanent, wantErr: "not form-encoded"},
+		{name: "huge body", header: form, body: good + "&pad=" + strings.Repeat("x", MaxWebhookBody), kind: platform.Permanent, wantErr: "exceeds"},
+	}
+	c := New(&memSecrets{}, Options{})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev, err := c.VerifyWebhook(context.Background(), webhookConn(tt.app), platform.WebhookRequest{Header: tt.header, Body: []byte(tt.body)})
+			if tt.wantErr != "" {
+				if err == nil || kindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want %v error with %q", err, tt.kind, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || ev != tt.want {
+				t.Fatalf("got %+v, %v; want %+v", ev, err, tt.want)
+			}
+		})
+	}
+	t.Run("connection without store_id", func(t *testing.T) {
+		conn := webhookConn("")
+		delete(conn.Settings, "store_id")
+		if _, err := c.VerifyWebhook(context.Background(), conn, platform.WebhookRequest{Body: []byte(good)}); err == nil || !strings.Contains(err.Error(), "store_id") {
+			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+func FuzzVerifyWebhook(f *testing.F) {
+	f.Add("application/x-www-form-urlencoded", []byte("seller_id=391250&scope_id=4375797&scope_name=order&act=update&app_code=718"))
+	f.Add("application/json", []byte(`{"seller_id":391250,"scope_id":"1","scope_name":"order","act":"insert"}`))
+	f.Add("", []byte(`{"seller_id":[1],"scope_id":{"a":1},"scope_name":null,"act":true}`))
+	f.Add("", []byte("seller_id=%ff%fe&act=\x00"))
+	c := New(&memSecrets{}, Options{})
+	conn := webhookConn("718")
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		ev, err := c.VerifyWebhook(context.Background(), conn, platform.WebhookRequest{Header: http.Header{"Content-Type": {ct}}, Body: body})
+		if err == nil && (ev.ResourceID == "" || ev.Resource == "" || !strings.HasPrefix(ev.Topic, ev.Resource+"/")) {
+			t.Fatalf("accepted an incomplete event %+v", ev)
+		}
+		if err != nil && platform.AsError(err).Platform != Name {
+			t.Fatalf("unclassified error %v", err)
+		}
+	})
+}
