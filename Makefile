@@ -1,7 +1,7 @@
 # Ponte. Fresh machine: `make run` starts the hub with demo stores; `make test` runs every test.
 GO       ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
-STATICCHECK := honnef.co/go/tools/cmd/staticcheck@2025.1.1
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 
 .PHONY: run test test-unit bench build lint emulator clean
 

@@ -4,11 +4,12 @@ import (
 	"context"
 	"flag"
 	"os"
+	"runtime/pprof"
 
 	"github.com/ponte-hub/ponte/internal/bench"
 )
 
-func bench(ctx context.Context, args []string) error {
+func runBench(ctx context.Context, args []string) error {
 	o := bench.Defaults
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.IntVar(&o.Changes, "changes", o.Changes, "stock changes in the burst")
@@ -24,8 +25,20 @@ func bench(ctx context.Context, args []string) error {
 	fs.StringVar(&o.DataDir, "data", "", "embedded store directory (default: a temporary one)")
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "shuffle seed")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the stores to settle")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	r, err := bench.Run(ctx, o, os.Stderr)
 	if err != nil {

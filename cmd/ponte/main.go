@@ -29,7 +29,7 @@ func main() {
 	case "serve":
 		err = serve(ctx, os.Args[2:])
 	case "bench":
-		err = bench(ctx, os.Args[2:])
+		err = runBench(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

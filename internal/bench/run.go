@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/ponte-hub/ponte/internal/app"
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
@@ -110,6 +112,16 @@ func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
 		rec.reset()
 		fmt.Fprintf(progress, "paced: offering %d changes at %d/s\n", o.PacedChanges, o.PacedRate)
 		paced, last := pacedPlan(o, final)
+		if os.Getenv("PONTE_BENCH_DEBUG") != "" {
+			go func() {
+				for i := 0; i < 20; i++ {
+					time.Sleep(500 * time.Millisecond)
+					cs, _ := hub.Changes.Stats(ctx)
+					ps, _ := hub.PushQueues["tray"].Stats(ctx)
+					fmt.Fprintf(progress, "debug: changes %+v push %+v\n", cs, ps)
+				}
+			}()
+		}
 		psent, err := c.postPaced(ctx, paced, o.PacedRate)
 		if err != nil {
 			return r, err
@@ -148,7 +160,7 @@ func seed(ctx context.Context, hub *app.Hub, sim *traysim.Server, simURL string,
 		setup.Secrets[connID] = map[string]string{"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}
 		for s := 0; s < o.SKUs; s++ {
 			pid := strconv.Itoa(s + 1)
-			sim.AddProduct(storeID, traysim.Product{ID: pid, Name: skuName(s), Available: true})
+			sim.AddProduct(storeID, pid, 0, decimal.Zero)
 			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: skuName(s), ProductID: pid})
 		}
 	}

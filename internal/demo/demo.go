@@ -91,18 +91,18 @@ func Start(ctx context.Context, hub *app.Hub, simAddr string) (*Demo, error) {
 			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: p.sku, ProductID: productID})
 			// The simulator keeps nothing between runs: give it what the hub last pushed, as a
 			// real store would still hold it.
-			held := traysim.Product{ID: productID, Name: p.name, Available: true}
+			stock, price := int64(0), decimal.Zero
 			if last, err := hub.Store.GetPushed(ctx, Tenant, connID, p.sku); err == nil {
 				if last.Stock != nil {
-					held.Stock = *last.Stock
+					stock = *last.Stock
 				}
 				if last.Price != nil {
-					held.Price = last.Price.Amount
+					price = last.Price.Amount
 				}
 			} else if !errors.Is(err, store.ErrNotFound) {
 				return nil, fmt.Errorf("read pushed state: %w", err)
 			}
-			sim.AddProduct(storeID, held)
+			sim.AddProduct(storeID, productID, stock, price)
 		}
 	}
 	if err := hub.ApplySetup(ctx, setup); err != nil {

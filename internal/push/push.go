@@ -44,115 +44,202 @@ type Service struct {
 	Observer   Observer
 }
 
-// Handle processes one push message.
-func (s *Service) Handle(ctx context.Context, msg queue.Message) error {
-	var m fanout.PushMessage
-	if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" || m.ConnectionID == "" || m.SKU == "" {
-		return worker.Dead("push message is not {tenant, connection, sku}: %.200q", msg.Body)
+// HandleBatch processes push messages: the SKUs of each connection go to the platform in
+// one Push call, so connectors batch where the platform allows it. Repeated keys in the
+// batch share one result.
+func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
+	errs := make([]error, len(msgs))
+	type conn struct {
+		tenant, id string
+		skus       []string
+		at         map[string][]int
 	}
-	return s.Push(ctx, m.Tenant, m.ConnectionID, m.SKU)
+	var order []*conn
+	byID := map[string]*conn{}
+	for i, msg := range msgs {
+		var m fanout.PushMessage
+		if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" || m.ConnectionID == "" || m.SKU == "" {
+			errs[i] = worker.Dead("push message is not {tenant, connection, sku}: %.200q", msg.Body)
+			continue
+		}
+		key := m.Tenant + "|" + m.ConnectionID
+		c, ok := byID[key]
+		if !ok {
+			c = &conn{tenant: m.Tenant, id: m.ConnectionID, at: map[string][]int{}}
+			byID[key] = c
+			order = append(order, c)
+		}
+		if _, seen := c.at[m.SKU]; !seen {
+			c.skus = append(c.skus, m.SKU)
+		}
+		c.at[m.SKU] = append(c.at[m.SKU], i)
+	}
+	for _, c := range order {
+		results := s.PushSKUs(ctx, c.tenant, c.id, c.skus)
+		for j, sku := range c.skus {
+			for _, i := range c.at[sku] {
+				errs[i] = results[j]
+			}
+		}
+	}
+	return errs
 }
 
-// Push brings one SKU on one connection up to its desired state.
-func (s *Service) Push(ctx context.Context, tenant, connID, sku string) error {
+// Handle processes one push message.
+func (s *Service) Handle(ctx context.Context, msg queue.Message) error {
+	return s.HandleBatch(ctx, []queue.Message{msg})[0]
+}
+
+// PushSKUs brings SKUs on one connection up to their desired states; one result per SKU.
+func (s *Service) PushSKUs(ctx context.Context, tenant, connID string, skus []string) []error {
+	errs := make([]error, len(skus))
+	fail := func(err error) []error {
+		for i := range errs {
+			errs[i] = err
+		}
+		return errs
+	}
 	conn, err := s.Store.GetConnection(ctx, connID)
 	if errors.Is(err, store.ErrNotFound) {
-		return worker.Dead("connection %s no longer exists", connID)
+		return fail(worker.Dead("connection %s no longer exists", connID))
 	}
 	if err != nil {
-		return fmt.Errorf("read connection %s: %w", connID, err)
+		return fail(fmt.Errorf("read connection %s: %w", connID, err))
 	}
 	if conn.Tenant != tenant {
-		return worker.Dead("connection %s does not belong to tenant %s", connID, tenant)
+		return fail(worker.Dead("connection %s does not belong to tenant %s", connID, tenant))
 	}
 	if !conn.Enabled {
-		return nil
+		return errs
 	}
 	connector, ok := s.Connectors[conn.Platform]
 	if !ok {
-		return worker.Dead("no connector for platform %q (connection %s)", conn.Platform, connID)
+		return fail(worker.Dead("no connector for platform %q (connection %s)", conn.Platform, connID))
 	}
-	desired, err := s.Store.GetDesired(ctx, tenant, connID, sku)
-	if errors.Is(err, store.ErrNotFound) {
+	var plans []plan
+	for i, sku := range skus {
+		p, err := s.plan(ctx, conn, sku)
+		if err != nil || p == nil {
+			errs[i] = err
+			continue
+		}
+		p.index = i
+		if p.parts.Any() {
+			plans = append(plans, *p)
+		} else {
+			errs[i] = p.guardError()
+		}
+	}
+	if len(plans) == 0 {
+		return errs
+	}
+	updates := make([]platform.Update, len(plans))
+	for i, p := range plans {
+		updates[i] = p.update
+	}
+	start := time.Now()
+	callErrs := connector.Push(ctx, conn, updates)
+	took := time.Since(start)
+	for i, p := range plans {
+		var callErr error
+		if i < len(callErrs) {
+			callErr = callErrs[i]
+		}
+		if s.Observer != nil {
+			s.Observer.Pushed(conn, p.sku, p.desired, p.parts, took, callErr)
+		}
+		if callErr != nil {
+			errs[p.index] = s.failure(conn, p, callErr)
+			continue
+		}
+		if err := s.record(ctx, conn, p.sku, p.desired, p.last, p.parts); err != nil {
+			errs[p.index] = err
+			continue
+		}
+		errs[p.index] = p.guardError()
+	}
+	return errs
+}
+
+// plan is one SKU's pending push.
+type plan struct {
+	index   int
+	sku     string
+	desired domain.DesiredState
+	last    *domain.PushedState
+	parts   domain.Pending
+	update  platform.Update
+	guard   error
+}
+
+// guardError dead-letters a price the drop guard held back, once the rest went out: the
+// price waits for a person (or a later price that passes the guard).
+func (p plan) guardError() error {
+	if p.guard == nil {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("read desired %s/%s: %w", connID, sku, err)
+	return worker.Dead("price not pushed for SKU %s: %v", p.sku, p.guard)
+}
+
+// plan reads what one SKU needs; nil when nothing is to be done.
+func (s *Service) plan(ctx context.Context, conn domain.Connection, sku string) (*plan, error) {
+	desired, err := s.Store.GetDesired(ctx, conn.Tenant, conn.ID, sku)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
 	}
-	var last *domain.PushedState
-	pushed, err := s.Store.GetPushed(ctx, tenant, connID, sku)
+	if err != nil {
+		return nil, fmt.Errorf("read desired %s/%s: %w", conn.ID, sku, err)
+	}
+	p := &plan{sku: sku, desired: desired}
+	pushed, err := s.Store.GetPushed(ctx, conn.Tenant, conn.ID, sku)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return fmt.Errorf("read pushed %s/%s: %w", connID, sku, err)
+		return nil, fmt.Errorf("read pushed %s/%s: %w", conn.ID, sku, err)
 	default:
-		last = &pushed
+		p.last = &pushed
 	}
-	parts := desired.Pending(last)
-	if !parts.Any() {
-		return nil
+	p.parts = desired.Pending(p.last)
+	if !p.parts.Any() {
+		return nil, nil
 	}
-	mapping, err := s.Store.GetMapping(ctx, tenant, connID, sku)
+	mapping, err := s.Store.GetMapping(ctx, conn.Tenant, conn.ID, sku)
 	if errors.Is(err, store.ErrNotFound) {
-		return worker.Dead("SKU %s is not mapped to a product on connection %s", sku, connID)
+		return nil, worker.Dead("SKU %s is not mapped to a product on connection %s", sku, conn.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("read mapping %s/%s: %w", connID, sku, err)
+		return nil, fmt.Errorf("read mapping %s/%s: %w", conn.ID, sku, err)
 	}
-	upd := platform.Update{Target: platform.Target{SKU: sku, ProductID: mapping.ProductID, VariantID: mapping.VariantID}}
-	var guard error
-	if parts.Stock {
-		upd.Stock = desired.Stock
+	p.update = platform.Update{Target: platform.Target{SKU: sku, ProductID: mapping.ProductID, VariantID: mapping.VariantID}}
+	if p.parts.Stock {
+		p.update.Stock = desired.Stock
 	}
-	if parts.Price {
-		if last != nil && last.Price != nil && desired.Price != nil {
-			guard = domain.CheckPriceDrop(conn.Rules, *last.Price, *desired.Price)
+	if p.parts.Price {
+		if p.last != nil && p.last.Price != nil && desired.Price != nil {
+			p.guard = domain.CheckPriceDrop(conn.Rules, *p.last.Price, *desired.Price)
 		}
-		if guard == nil {
-			upd.Price, upd.Cost, upd.ListPrice = desired.Price, desired.Cost, desired.ListPrice
+		if p.guard == nil {
+			p.update.Price, p.update.Cost, p.update.ListPrice = desired.Price, desired.Cost, desired.ListPrice
 		} else {
-			parts.Price = false
+			p.parts.Price = false
 		}
 	}
-	if parts.Product {
-		upd.Product = desired.Product
+	if p.parts.Product {
+		p.update.Product = desired.Product
 	}
-	if parts.Any() {
-		if err := s.call(ctx, connector, conn, sku, desired, parts, upd); err != nil {
-			return err
-		}
-		if err := s.record(ctx, conn, sku, desired, last, parts); err != nil {
-			return err
-		}
-	}
-	if guard != nil {
-		// The rest went out; the price waits for a person (or a price that passes the guard).
-		return worker.Dead("price not pushed for SKU %s on %s: %v", sku, connID, guard)
-	}
-	return nil
+	return p, nil
 }
 
-func (s *Service) call(ctx context.Context, c platform.Connector, conn domain.Connection, sku string, d domain.DesiredState, parts domain.Pending, upd platform.Update) error {
-	start := time.Now()
-	errs := c.Push(ctx, conn, []platform.Update{upd})
-	var err error
-	if len(errs) > 0 {
-		err = errs[0]
-	}
-	if s.Observer != nil {
-		s.Observer.Pushed(conn, sku, d, parts, time.Since(start), err)
-	}
-	if err == nil {
-		return nil
-	}
+// failure classifies a platform error into retry or dead-letter.
+func (s *Service) failure(conn domain.Connection, p plan, err error) error {
 	pe := platform.AsError(err)
-	what := describe(parts)
-	s.Log.Warn("push failed", "tenant", conn.Tenant, "connection", conn.ID, "platform", conn.Platform, "sku", sku,
+	what := describe(p.parts)
+	s.Log.Warn("push failed", "tenant", conn.Tenant, "connection", conn.ID, "platform", conn.Platform, "sku", p.sku,
 		"parts", what, "kind", pe.Kind.String(), "status", pe.StatusCode, "err", err)
 	if pe.Kind == platform.Permanent {
-		return worker.Dead("%s push of %s for SKU %s on %s refused: %v", conn.Platform, what, sku, conn.ID, err)
+		return worker.Dead("%s push of %s for SKU %s on %s refused: %v", conn.Platform, what, p.sku, conn.ID, err)
 	}
-	return worker.Retry(pe.RetryAfter, fmt.Errorf("%s push of %s for SKU %s on %s: %w", conn.Platform, what, sku, conn.ID, err))
+	return worker.Retry(pe.RetryAfter, fmt.Errorf("%s push of %s for SKU %s on %s: %w", conn.Platform, what, p.sku, conn.ID, err))
 }
 
 // record stores what the platform now holds: the pushed parts from desired, the rest as before.
@@ -178,7 +265,7 @@ func (s *Service) record(ctx context.Context, conn domain.Connection, sku string
 	}
 	p.PushedAt = s.Now().UTC()
 	if err := s.Store.PutPushed(ctx, p); err != nil && !errors.Is(err, store.ErrStale) {
-		// The platform has the value; a retry re-reads and, finding no difference, does nothing more.
+		// The platform has the value but the hub does not know it: the retry pushes the same value again.
 		return fmt.Errorf("record pushed %s/%s: %w", conn.ID, sku, err)
 	}
 	return nil

@@ -17,45 +17,58 @@ import (
 // instead of the queue's fixed visibility timeout.
 type SQSBatch struct {
 	Queue   queue.Queue
-	Handler Handler
+	Handler BatchHandler
 	Policy  Policy
-	// FIFO stops at the first failure and returns it and every later message, keeping
-	// per-group order (AWS's documented rule for FIFO sources).
+	// FIFO returns a failed message and every later message of its group, keeping
+	// per-group order (what Powertools calls skipGroupOnError).
 	FIFO bool
 	Log  *slog.Logger
 }
 
 // Handle is the Lambda entry point.
 func (b *SQSBatch) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
-	var resp events.SQSEventResponse
+	msgs := make([]queue.Message, len(ev.Records))
 	for i, rec := range ev.Records {
-		m := FromSQSRecord(rec)
-		err := b.Handler.Handle(ctx, m)
-		d := b.Policy.Decide(m, err)
-		switch {
-		case d.Delete:
+		msgs[i] = FromSQSRecord(rec)
+	}
+	errs := b.Handler.HandleBatch(ctx, msgs)
+	var resp events.SQSEventResponse
+	failedGroups := map[string]bool{}
+	for i, m := range msgs {
+		if b.FIFO && failedGroups[m.Group] {
+			// A later message of a group that failed must come back after it, not before.
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.ID})
 			continue
-		case d.DeadReason != "":
-			b.Log.Warn("message dead-lettered", "message_id", m.ID, "attempts", m.Attempts, "reason", d.DeadReason)
-			if derr := b.Queue.DeadLetter(ctx, m, d.DeadReason); derr == nil {
-				continue
-			} else {
-				b.Log.Error("dead-letter failed; leaving message to the redrive policy", "message_id", m.ID, "err", derr)
-			}
-		default:
-			if rerr := b.Queue.Retry(ctx, m.Receipt, d.RetryAfter); rerr != nil {
-				b.Log.Error("visibility change failed", "message_id", m.ID, "err", rerr)
-			}
 		}
-		if b.FIFO {
-			for _, later := range ev.Records[i:] {
-				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: later.MessageId})
-			}
-			return resp, nil
+		if b.settle(ctx, m, errs[i]) {
+			continue
 		}
-		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		failedGroups[m.Group] = true
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: m.ID})
 	}
 	return resp, nil
+}
+
+// settle applies the policy; it reports whether the message is done with (deleted by
+// Lambda on success, or moved to the dead-letter queue).
+func (b *SQSBatch) settle(ctx context.Context, m queue.Message, err error) bool {
+	d := b.Policy.Decide(m, err)
+	switch {
+	case d.Delete:
+		return true
+	case d.DeadReason != "":
+		b.Log.Warn("message dead-lettered", "message_id", m.ID, "attempts", m.Attempts, "reason", d.DeadReason)
+		derr := b.Queue.DeadLetter(ctx, m, d.DeadReason)
+		if derr == nil {
+			return true
+		}
+		b.Log.Error("dead-letter failed; leaving message to the redrive policy", "message_id", m.ID, "err", derr)
+	default:
+		if rerr := b.Queue.Retry(ctx, m.Receipt, d.RetryAfter); rerr != nil {
+			b.Log.Error("visibility change failed", "message_id", m.ID, "err", rerr)
+		}
+	}
+	return false
 }
 
 // FromSQSRecord converts a Lambda SQS record to a queue.Message.

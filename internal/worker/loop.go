@@ -12,7 +12,7 @@ import (
 // Loop receives from a queue and runs a handler, for the local server.
 type Loop struct {
 	Queue       queue.Queue
-	Handler     Handler
+	Handler     BatchHandler
 	Policy      Policy
 	Concurrency int
 	BatchSize   int
@@ -50,14 +50,29 @@ func (l *Loop) poll(ctx context.Context) {
 			}
 			continue
 		}
-		for _, m := range msgs {
-			l.process(ctx, m)
-		}
+		l.handle(ctx, msgs)
 	}
 }
 
-func (l *Loop) process(ctx context.Context, m queue.Message) {
-	err := l.Handler.Handle(ctx, m)
+// handle runs each group of a received batch concurrently (groups are independent:
+// different stores) and settles every message.
+func (l *Loop) handle(ctx context.Context, msgs []queue.Message) {
+	groups := byGroup(msgs)
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs := l.Handler.HandleBatch(ctx, g)
+			for i, m := range g {
+				l.settle(ctx, m, errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func (l *Loop) settle(ctx context.Context, m queue.Message, err error) {
 	d := l.Policy.Decide(m, err)
 	// Acknowledge with a context that outlives a shutdown signal so finished work is not redone.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

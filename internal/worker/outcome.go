@@ -19,6 +19,46 @@ type Handler interface {
 	Handle(ctx context.Context, msg queue.Message) error
 }
 
+// BatchHandler processes several messages at once (for instance one store's pushes in
+// one platform call) and returns one result per message, in order.
+type BatchHandler interface {
+	HandleBatch(ctx context.Context, msgs []queue.Message) []error
+}
+
+// Each runs a single-message Handler over a batch, one message after the other.
+func Each(h Handler) BatchHandler { return each{h} }
+
+type each struct{ h Handler }
+
+func (e each) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
+	errs := make([]error, len(msgs))
+	for i, m := range msgs {
+		errs[i] = e.h.Handle(ctx, m)
+	}
+	return errs
+}
+
+// byGroup splits a received batch by message group, keeping order within each group.
+// Messages without a group are independent and are handed over one by one.
+func byGroup(msgs []queue.Message) [][]queue.Message {
+	var out [][]queue.Message
+	at := map[string]int{}
+	for _, m := range msgs {
+		if m.Group == "" {
+			out = append(out, []queue.Message{m})
+			continue
+		}
+		i, ok := at[m.Group]
+		if !ok {
+			i = len(out)
+			at[m.Group] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], m)
+	}
+	return out
+}
+
 // HandlerFunc adapts a function to Handler.
 type HandlerFunc func(ctx context.Context, msg queue.Message) error
 
