@@ -82,11 +82,12 @@ func BenchmarkPutSKUs1000(b *testing.B) {
 	if errs, err := s.PutSKUs(ctx, writes); err != nil || errs[0] != nil {
 		b.Fatal(err, errs[0])
 	}
+	rev := int64(1) // stored rev, carried across the runs b.Run makes
 	b.Run("PutSKUs", func(b *testing.B) {
-		for i := 0; b.Loop(); i++ {
-			rev := int64(i + 2)
+		for b.Loop() {
+			rev++
 			for j := range writes {
-				writes[j] = store.SKUWrite{State: benchState(names[j], rev, int64(i)), ExpectedRev: rev - 1}
+				writes[j] = store.SKUWrite{State: benchState(names[j], rev, rev), ExpectedRev: rev - 1}
 			}
 			errs, err := s.PutSKUs(ctx, writes)
 			if err != nil {

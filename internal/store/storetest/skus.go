@@ -30,6 +30,7 @@ func testSKURoundTrip(t *testing.T, s store.Store) {
 	}{
 		{"all fields", "ta", []string{"SKU-1"}, []domain.SKUState{full}},
 		{"several with a missing one", "ta", []string{"SKU-1", "SKU-404", "SKU-2"}, []domain.SKUState{full, bare}},
+		{"a SKU named twice", "ta", []string{"SKU-1", "SKU-1"}, []domain.SKUState{full}},
 		{"other tenant sees its own", "tb", []string{"SKU-1", "SKU-2"}, []domain.SKUState{other}},
 		{"unknown tenant", "tz", []string{"SKU-1"}, nil},
 		{"empty list", "ta", nil, nil},
@@ -179,10 +180,10 @@ func testSKURace(t *testing.T, s store.Store) {
 }
 
 // testSKUMany writes and reads more SKUs than one backend round trip carries (DynamoDB
-// batches 100 keys, SQLite chunks its IN list), then updates them all in one call.
+// batches 100 keys, SQLite chunks its IN list at 500), then updates them all in one call.
 func testSKUMany(t *testing.T, s store.Store) {
 	c := ctx(t)
-	const n = 1050
+	const n = 510
 	writes := make([]store.SKUWrite, n)
 	names := make([]string, n)
 	for i := range writes {

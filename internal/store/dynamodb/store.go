@@ -1,0 +1,184 @@
+// Package dynamodb is the AWS Store: one DynamoDB table, single-table design.
+//
+// Keys (every free-form component is escaped by esc, so no id can forge another's key):
+//
+//	TENANT#<id>            TENANT          tenant
+//	APIKEY#<hash>          APIKEY          pointer to the tenant owning a key
+//	CONN#<id>              CONN            connection; gsi1 T#<tenant>#CONNS / <id> lists a tenant's
+//	T#<tenant>#SKU#<sku>   STATE           SKU aggregate (rev guards optimistic writes)
+//	                       MAP#<conn>      mapping; gsi1 C#<conn>#P#<product>#V#<variant> / pk
+//	                       DESIRED#<conn>  desired state (rev only moves forward)
+//	                       PUSHED#<conn>   pushed state
+//	IDEM#<key>             IDEM            idempotency record; expires_at is the TTL attribute
+//
+// One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a
+// JSON string attribute "data": decimals encode as strings, never floats, and nested
+// maps keep their shape. Reads of base-table items are strongly consistent; the gsi1
+// lookups (ListConnections, MappingByPlatformID) are eventually consistent, as every
+// GSI is.
+package dynamodb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/ponte-hub/ponte/internal/store"
+)
+
+// Store implements store.Store on one DynamoDB table. Secrets are not kept here: on AWS
+// they live in Secrets Manager.
+type Store struct {
+	client *dynamodb.Client
+	table  string
+	// workers bounds concurrent requests of one PutSKUs/GetSKUs call: enough to hide
+	// latency, few enough not to burst a fresh on-demand table into throttling.
+	workers int
+}
+
+// New returns a Store on an existing table (see CreateTable).
+func New(client *dynamodb.Client, table string) *Store {
+	return &Store{client: client, table: table, workers: 16}
+}
+
+// item is the common shape of every row.
+type item struct {
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI1PK string `dynamodbav:"gsi1pk,omitempty"`
+	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
+	Rev    int64  `dynamodbav:"rev"`
+	Data   string `dynamodbav:"data"`
+	// Tenant is set on APIKEY pointers; APIKeyHash on tenants (to retire a rotated key).
+	Tenant     string `dynamodbav:"tenant,omitempty"`
+	APIKeyHash string `dynamodbav:"api_key_hash,omitempty"`
+	// WTok is a random token per conditional write; see ownRetry.
+	WTok string `dynamodbav:"wtok,omitempty"`
+}
+
+// esc escapes the key separator so "a#SKU#b" as an id cannot collide with a real key.
+var escaper = strings.NewReplacer("%", "%25", "#", "%23")
+
+func esc(s string) string { return escaper.Replace(s) }
+
+func tenantPK(id string) string       { return "TENANT#" + esc(id) }
+func apiKeyPK(hash string) string     { return "APIKEY#" + esc(hash) }
+func connPK(id string) string         { return "CONN#" + esc(id) }
+func tenantConnsGSI(t string) string  { return "T#" + esc(t) + "#CONNS" }
+func skuPK(tenant, sku string) string { return "T#" + esc(tenant) + "#SKU#" + esc(sku) }
+func mapSK(conn string) string        { return "MAP#" + esc(conn) }
+func desiredSK(conn string) string    { return "DESIRED#" + esc(conn) }
+func pushedSK(conn string) string     { return "PUSHED#" + esc(conn) }
+func idemPK(key string) string        { return "IDEM#" + esc(key) }
+func platformGSI(conn, p, v string) string {
+	return "C#" + esc(conn) + "#P#" + esc(p) + "#V#" + esc(v)
+}
+
+const (
+	skTenant = "TENANT"
+	skAPIKey = "APIKEY"
+	skConn   = "CONN"
+	skState  = "STATE"
+	skIdem   = "IDEM"
+	gsi1     = "gsi1"
+)
+
+func keyOf(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		"pk": &types.AttributeValueMemberS{Value: pk},
+		"sk": &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// newItem encodes v as the JSON data of a row.
+func newItem(pk, sk string, rev int64, v any) (item, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return item{}, fmt.Errorf("encode: %w", err)
+	}
+	return item{PK: pk, SK: sk, Rev: rev, Data: string(data)}, nil
+}
+
+func (it item) marshal() (map[string]types.AttributeValue, error) {
+	av, err := attributevalue.MarshalMap(it)
+	if err != nil {
+		return nil, fmt.Errorf("marshal item: %w", err)
+	}
+	return av, nil
+}
+
+// decode unmarshals a row and its JSON data into dst.
+func decode(av map[string]types.AttributeValue, dst any) (item, error) {
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
+		return item{}, fmt.Errorf("unmarshal item: %w", err)
+	}
+	if err := json.Unmarshal([]byte(it.Data), dst); err != nil {
+		return item{}, fmt.Errorf("decode %s/%s: %w", it.PK, it.SK, err)
+	}
+	return it, nil
+}
+
+// getItem reads one row strongly consistently into dst; absent is store.ErrNotFound.
+func (s *Store) getItem(ctx context.Context, pk, sk string, dst any) (item, error) {
+	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            keyOf(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return item{}, err
+	}
+	if out.Item == nil {
+		return item{}, store.ErrNotFound
+	}
+	return decode(out.Item, dst)
+}
+
+func isConditionFailed(err error) bool {
+	var ccf *types.ConditionalCheckFailedException
+	return errors.As(err, &ccf)
+}
+
+// ownRetry reports whether a failed condition only failed because of our own earlier
+// attempt: when a response is lost (connection dropped) the SDK retries the request, and
+// the retry of a conditional write that did land sees its own result. The row returned
+// with the failure (ReturnValuesOnConditionCheckFailure ALL_OLD) then carries our token.
+func ownRetry(old map[string]types.AttributeValue, tok string) bool {
+	v, ok := old["wtok"].(*types.AttributeValueMemberS)
+	return ok && tok != "" && v.Value == tok
+}
+
+func newToken() string { return rand.Text() }
+
+// forEach runs fn(0..n-1) on at most workers goroutines and waits for all of them.
+func forEach(n, workers int, fn func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				fn(i)
+			}
+		}()
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
