@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/app"
 	"github.com/ponte-hub/ponte/internal/demo"
+	"github.com/ponte-hub/ponte/internal/platforms"
 )
 
 func serve(ctx context.Context, args []string) error {
@@ -20,7 +22,8 @@ func serve(ctx context.Context, args []string) error {
 	data := fs.String("data", envOr("PONTE_DATA", ".ponte"), "embedded store directory (PONTE_DATA)")
 	backend := fs.String("backend", envOr("PONTE_BACKEND", "embedded"), "embedded or aws (PONTE_BACKEND)")
 	config := fs.String("config", os.Getenv("PONTE_CONFIG"), "setup file with tenants, connections, secrets, mappings (PONTE_CONFIG); none starts the demo")
-	simAddr := fs.String("demo-sim-addr", envOr("PONTE_DEMO_SIM_ADDR", "127.0.0.1:8081"), "where the demo's simulated Tray stores listen")
+	simAddr := fs.String("demo-sim-addr", envOr("PONTE_DEMO_SIM_ADDR", "127.0.0.1:8081"), "where the demo's first simulator listens")
+	demoPlatforms := fs.String("demo-platforms", envOr("PONTE_DEMO_PLATFORMS", "tray"), "comma-separated platforms the demo simulates ("+strings.Join(platforms.Names(), ", ")+")")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,12 +54,12 @@ func serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("apply config: %w", err)
 		}
 	} else {
-		d, err := demo.Start(ctx, hub, *simAddr)
+		d, err := demo.Start(ctx, hub, *simAddr, strings.Split(*demoPlatforms, ","))
 		if err != nil {
 			return fmt.Errorf("start demo: %w", err)
 		}
 		defer d.Close()
-		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "connections", demo.Connections, "simulator", d.SimulatorURL, "skus", demo.SKUs())
+		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "connections", d.Connections, "simulators", d.Simulators, "skus", demo.SKUs())
 	}
 
 	srv := &http.Server{Addr: *addr, Handler: hub.API.Handler(), ReadHeaderTimeout: 10 * time.Second}

@@ -15,15 +15,11 @@ import (
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
 	"github.com/ponte-hub/ponte/internal/platform"
-	"github.com/ponte-hub/ponte/internal/platform/tray"
 	"github.com/ponte-hub/ponte/internal/push"
 	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/store"
 	"github.com/ponte-hub/ponte/internal/worker"
 )
-
-// Platforms the hub has connectors for; each gets its own push queue.
-var Platforms = []string{"tray"}
 
 // Hub is a wired Ponte.
 type Hub struct {
@@ -51,13 +47,6 @@ type Workers struct {
 
 // DefaultWorkers suit a 2-core machine.
 var DefaultWorkers = Workers{Fanout: 4, Push: 8, Batch: 50}
-
-// NewConnectors builds every platform connector over one secrets source.
-func NewConnectors(secrets platform.Secrets, log *slog.Logger) map[string]platform.Connector {
-	return map[string]platform.Connector{
-		"tray": tray.New(secrets, tray.Options{Logger: log}),
-	}
-}
 
 // wire builds the use cases once the backend pieces are set.
 func (h *Hub) wire() {

@@ -15,6 +15,7 @@ import (
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
 	queuesqs "github.com/ponte-hub/ponte/internal/queue/sqs"
 	"github.com/ponte-hub/ponte/internal/secrets/secretsmanager"
@@ -57,7 +58,7 @@ func AWSConfigFromEnv() AWSConfig {
 		Create:          os.Getenv("PONTE_AWS_CREATE") == "1",
 		NamePrefix:      envOr("PONTE_NAME_PREFIX", "ponte"),
 	}
-	for _, p := range Platforms {
+	for _, p := range platforms.Names() {
 		up := strings.ToUpper(p)
 		c.PushQueueURLs[p] = os.Getenv("PONTE_PUSH_QUEUE_URL_" + up)
 		c.PushDLQURLs[p] = os.Getenv("PONTE_PUSH_DLQ_URL_" + up)
@@ -112,13 +113,13 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 	h.Secrets = secretsmanager.New(smClient, c.SecretsPrefix)
 	h.Changes = queuesqs.New(sqsClient, c.ChangesQueueURL, c.ChangesDLQURL)
 	h.PushQueues = map[string]queue.Queue{}
-	for _, p := range Platforms {
+	for _, p := range platforms.Names() {
 		if c.PushQueueURLs[p] == "" {
 			return nil, fmt.Errorf("PONTE_PUSH_QUEUE_URL_%s: required (or PONTE_AWS_CREATE=1)", strings.ToUpper(p))
 		}
 		h.PushQueues[p] = queuesqs.New(sqsClient, c.PushQueueURLs[p], c.PushDLQURLs[p])
 	}
-	h.Connectors = NewConnectors(h.Secrets, log)
+	h.Connectors = platforms.Connectors(h.Secrets, log)
 	h.wire()
 	return h, nil
 }
@@ -132,7 +133,7 @@ func createAWS(ctx context.Context, c *AWSConfig, ddb *awsdynamodb.Client, sqsCl
 	if err != nil {
 		return fmt.Errorf("create changes queue: %w", err)
 	}
-	for _, p := range Platforms {
+	for _, p := range platforms.Names() {
 		q, dlq, err := queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-push-"+p, true, AWSVisibility, AWSMaxReceiveCount)
 		if err != nil {
 			return fmt.Errorf("create push queue %s: %w", p, err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
 	queuesqlite "github.com/ponte-hub/ponte/internal/queue/sqlite"
 	storesqlite "github.com/ponte-hub/ponte/internal/store/sqlite"
@@ -43,7 +44,7 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, erro
 		return nil, fmt.Errorf("open changes queue: %w", err)
 	}
 	h.PushQueues = map[string]queue.Queue{}
-	for _, p := range Platforms {
+	for _, p := range platforms.Names() {
 		q, err := broker.Queue(pushQueueName(p), queuesqlite.Config{FIFO: true, VisibilityTimeout: embeddedVisibility, MaxReceives: embeddedMaxReceives})
 		if err != nil {
 			_ = h.Close()
@@ -51,7 +52,7 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, erro
 		}
 		h.PushQueues[p] = q
 	}
-	h.Connectors = NewConnectors(h.Secrets, log)
+	h.Connectors = platforms.Connectors(h.Secrets, log)
 	h.wire()
 	return h, nil
 }

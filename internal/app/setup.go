@@ -12,6 +12,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -74,8 +75,8 @@ func (s Setup) Validate() error {
 			return fmt.Errorf("connections[%d].id: required", i)
 		case !tenants[c.Tenant]:
 			return fmt.Errorf("connections[%d].tenant: unknown tenant %q", i, c.Tenant)
-		case !slices.Contains(Platforms, c.Platform):
-			return fmt.Errorf("connections[%d].platform: unknown platform %q (have %v)", i, c.Platform, Platforms)
+		case !slices.Contains(platforms.Names(), c.Platform):
+			return fmt.Errorf("connections[%d].platform: unknown platform %q (have %v)", i, c.Platform, platforms.Names())
 		}
 		if err := c.Rules.Validate(); err != nil {
 			return fmt.Errorf("connections[%d].rules: %w", i, err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/app"
-	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 )
 
 type write struct {
@@ -21,20 +21,20 @@ type write struct {
 // recorder keeps every stock write the simulated stores applied, per store and product.
 type recorder struct {
 	mu     sync.Mutex
-	writes map[string]map[string][]write // store -> product id -> writes in time order
+	writes map[string]map[platformsim.Product][]write // store -> product -> writes in time order
 }
 
-func newRecorder() *recorder { return &recorder{writes: map[string]map[string][]write{}} }
+func newRecorder() *recorder { return &recorder{writes: map[string]map[platformsim.Product][]write{}} }
 
-func (r *recorder) stockWrite(store, productID, _ string, stock int64, at time.Time) {
+func (r *recorder) stockWrite(store string, p platformsim.Product, stock int64, at time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.writes[store]
 	if m == nil {
-		m = map[string][]write{}
+		m = map[platformsim.Product][]write{}
 		r.writes[store] = m
 	}
-	m[productID] = append(m[productID], write{at: at, value: stock})
+	m[p] = append(m[p], write{at: at, value: stock})
 }
 
 // reset forgets the history but keeps each product's current value.
@@ -48,10 +48,10 @@ func (r *recorder) reset() {
 	}
 }
 
-func (r *recorder) current(store string, sku int) (int64, bool) {
+func (r *recorder) current(st benchStore, sku int) (int64, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	ws := r.writes[store][strconv.Itoa(sku+1)]
+	ws := r.writes[st.id][st.products[sku]]
 	if len(ws) == 0 {
 		return 0, false
 	}
@@ -59,7 +59,7 @@ func (r *recorder) current(store string, sku int) (int64, bool) {
 }
 
 // stale counts (store, sku) pairs not holding the expected final value.
-func (r *recorder) stale(stores []string, skus int, want func(int) int64) int {
+func (r *recorder) stale(stores []benchStore, skus int, want func(int) int64) int {
 	n := 0
 	for _, st := range stores {
 		for s := 0; s < skus; s++ {
@@ -73,7 +73,7 @@ func (r *recorder) stale(stores []string, skus int, want func(int) int64) int {
 
 // latencies: for each accepted change and store, the time from acceptance until the store
 // first held that version or a newer one (zero when it already did).
-func (r *recorder) latencies(sent []sentChange, stores []string) []float64 {
+func (r *recorder) latencies(sent []sentChange, stores []benchStore) []float64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := make([]float64, 0, len(sent)*len(stores))
@@ -82,7 +82,7 @@ func (r *recorder) latencies(sent []sentChange, stores []string) []float64 {
 			continue
 		}
 		for _, st := range stores {
-			ws := r.writes[st][strconv.Itoa(sc.sku+1)]
+			ws := r.writes[st.id][st.products[sc.sku]]
 			for _, w := range ws {
 				if w.value >= sc.version {
 					d := w.at.Sub(sc.acceptedAt)
@@ -99,7 +99,7 @@ func (r *recorder) latencies(sent []sentChange, stores []string) []float64 {
 }
 
 // waitSettled waits until every store holds the wanted values and the queues are empty.
-func waitSettled(ctx context.Context, hub *app.Hub, rec *recorder, stores []string, skus int, want func(int) int64, timeout time.Duration) bool {
+func waitSettled(ctx context.Context, hub *app.Hub, rec *recorder, stores []benchStore, skus int, want func(int) int64, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if rec.stale(stores, skus, want) == 0 && queuesEmpty(ctx, hub) {
@@ -124,17 +124,13 @@ func queuesEmpty(ctx context.Context, hub *app.Hub) bool {
 	return true
 }
 
-type calls struct{ puts, limited int64 }
+type calls struct{ writes, limited int64 }
 
-func callStats(sim *traysim.Server, stores []string) calls {
+func callStats(sim platformsim.Simulator, stores []benchStore) calls {
 	var c calls
 	for _, st := range stores {
-		s := sim.Calls(st)
-		for ep, n := range s.ByEndpoint {
-			if strings.HasPrefix(ep, "PUT") {
-				c.puts += n
-			}
-		}
+		s := sim.Calls(st.id)
+		c.writes += s.Writes
 		c.limited += s.RateLimited
 	}
 	return c

@@ -17,7 +17,8 @@ import (
 	"github.com/ponte-hub/ponte/internal/app"
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
-	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
+	"github.com/ponte-hub/ponte/internal/platforms"
 )
 
 const (
@@ -27,9 +28,6 @@ const (
 
 // Run performs a whole bench: burst phase, then paced phase.
 func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
-	if o.Platform != "tray" {
-		return Report{}, fmt.Errorf("platform %q: the bench drives tray", o.Platform)
-	}
 	if o.SKUs < 1 || o.Stores < 1 || o.Changes < o.SKUs || o.BatchSize < 1 || o.BatchSize > ingest.MaxBatchChanges {
 		return Report{}, fmt.Errorf("options: need changes >= skus >= 1, stores >= 1, 1 <= batch <= %d", ingest.MaxBatchChanges)
 	}
@@ -49,14 +47,17 @@ func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
 	}
 	defer hub.Close()
 
-	rec := newRecorder()
-	sim := traysim.New(traysim.Options{RateLimitPerMin: o.StoreRPM, DailyLimit: 1 << 30, KeepPuts: 1, OnStockWrite: rec.stockWrite})
-	simURL, err := sim.Start("127.0.0.1:0")
+	sim, err := platforms.Simulator(o.Platform)
 	if err != nil {
 		return Report{}, err
 	}
+	rec := newRecorder()
+	sim.ObserveStock(rec.stockWrite)
+	if _, err := sim.Start("127.0.0.1:0"); err != nil {
+		return Report{}, err
+	}
 	defer sim.Close()
-	storeIDs, err := seed(ctx, hub, sim, simURL, o)
+	stores, err := seed(ctx, hub, sim, o)
 	if err != nil {
 		return Report{}, err
 	}
@@ -95,16 +96,16 @@ func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
 	}
 	final := o.Changes / o.SKUs
 	fmt.Fprintf(progress, "burst: accepted in %.2f s; waiting for the stores to settle\n", r.AcceptSeconds)
-	settled := waitSettled(ctx, hub, rec, storeIDs, o.SKUs, func(int) int64 { return int64(final) }, o.Timeout)
+	settled := waitSettled(ctx, hub, rec, stores, o.SKUs, func(int) int64 { return int64(final) }, o.Timeout)
 	r.SettleSeconds = time.Since(start).Seconds()
-	r.StaleFinal = rec.stale(storeIDs, o.SKUs, func(int) int64 { return int64(final) })
+	r.StaleFinal = rec.stale(stores, o.SKUs, func(int) int64 { return int64(final) })
 	if !settled {
 		fmt.Fprintf(progress, "burst: did not settle within %s\n", o.Timeout)
 	}
-	stats := callStats(sim, storeIDs)
-	r.APICalls, r.RateLimited = stats.puts, stats.limited
+	stats := callStats(sim, stores)
+	r.APICalls, r.RateLimited = stats.writes, stats.limited
 	r.CallsPerSKU = float64(r.APICalls) / float64(o.SKUs*o.Stores)
-	r.BurstP50Ms, r.BurstP99Ms, _ = summarize(rec.latencies(sent, storeIDs))
+	r.BurstP50Ms, r.BurstP99Ms, _ = summarize(rec.latencies(sent, stores))
 
 	// Paced: new versions at a steady offered rate; every change must reach every store.
 	if o.PacedChanges > 0 && o.PacedRate > 0 {
@@ -127,42 +128,51 @@ func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
 			return r, err
 		}
 		lastOf := func(i int) int64 { return last[i] }
-		waitSettled(ctx, hub, rec, storeIDs, o.SKUs, lastOf, o.Timeout)
-		r.PacedStale = rec.stale(storeIDs, o.SKUs, lastOf)
-		after := callStats(sim, storeIDs)
-		r.PacedAPICalls = after.puts - stats.puts
+		waitSettled(ctx, hub, rec, stores, o.SKUs, lastOf, o.Timeout)
+		r.PacedStale = rec.stale(stores, o.SKUs, lastOf)
+		after := callStats(sim, stores)
+		r.PacedAPICalls = after.writes - stats.writes
 		r.RateLimited = after.limited
-		r.P50Ms, r.P99Ms, r.MaxMs = summarize(rec.latencies(psent, storeIDs))
+		r.P50Ms, r.P99Ms, r.MaxMs = summarize(rec.latencies(psent, stores))
 	}
 	r.PeakRSSMB = peakRSSMB()
 	return r, nil
 }
 
+// benchStore is one simulated store and where each SKU lives on it.
+type benchStore struct {
+	id       string
+	products []platformsim.Product // by SKU index
+}
+
 // seed creates the tenant, one connection per simulated store and the catalogue.
-func seed(ctx context.Context, hub *app.Hub, sim *traysim.Server, simURL string, o Options) ([]string, error) {
+func seed(ctx context.Context, hub *app.Hub, sim platformsim.Simulator, o Options) ([]benchStore, error) {
 	setup := app.Setup{
 		Tenants: []app.TenantSetup{{ID: tenant, Name: "Bench", APIKey: apiKey, Currency: "BRL"}},
 		Secrets: map[string]map[string]string{},
 	}
-	var storeIDs []string
+	var stores []benchStore
 	for i := 0; i < o.Stores; i++ {
-		storeID := "store" + strconv.Itoa(i+1)
+		bs := benchStore{id: "store" + strconv.Itoa(i+1)}
 		connID := "bench-" + o.Platform + "-" + strconv.Itoa(i+1)
-		storeIDs = append(storeIDs, storeID)
-		cfg := traysim.StoreConfig{ConsumerKey: "bench-key", ConsumerSecret: "bench-secret", Code: "code-" + storeID}
-		sim.AddStore(storeID, cfg)
+		reach, err := sim.NewStore(bs.id, o.StoreRPM)
+		if err != nil {
+			return nil, err
+		}
 		setup.Connections = append(setup.Connections, domain.Connection{
 			ID: connID, Tenant: tenant, Platform: o.Platform, Enabled: true, SecretRef: connID, Currency: "BRL",
-			Rules: domain.Rules{SyncMode: domain.SyncPriceStock},
-			Settings: map[string]string{"api_address": traysim.APIAddress(simURL, storeID), "store_id": strconv.Itoa(i + 1),
-				"rate_limit_per_min": strconv.Itoa(o.StoreRPM), "daily_limit": strconv.Itoa(1 << 30)},
+			Rules: domain.Rules{SyncMode: domain.SyncPriceStock}, Settings: reach.Settings,
 		})
-		setup.Secrets[connID] = map[string]string{"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}
+		setup.Secrets[connID] = reach.Secrets
 		for s := 0; s < o.SKUs; s++ {
-			pid := strconv.Itoa(s + 1)
-			sim.AddProduct(storeID, pid, 0, decimal.Zero)
-			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: skuName(s), ProductID: pid})
+			p, err := sim.NewProduct(bs.id, skuName(s), 0, decimal.Zero)
+			if err != nil {
+				return nil, err
+			}
+			bs.products = append(bs.products, p)
+			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: skuName(s), ProductID: p.ProductID, VariantID: p.VariantID})
 		}
+		stores = append(stores, bs)
 	}
 	if err := hub.ApplySetup(ctx, setup); err != nil {
 		return nil, err
@@ -178,7 +188,7 @@ func seed(ctx context.Context, hub *app.Hub, sim *traysim.Server, simURL string,
 			changes = changes[:0]
 		}
 	}
-	return storeIDs, nil
+	return stores, nil
 }
 
 func skuName(i int) string { return fmt.Sprintf("SKU-%05d", i+1) }

@@ -1,12 +1,12 @@
 // Package demo starts what `ponte serve` shows a newcomer with no config: tenant "demo"
-// (key "demo-key") selling five SKUs on two simulated Tray stores.
+// (key "demo-key") selling five SKUs on two simulated stores per chosen platform, with
+// connections named demo-<platform>-1 and demo-<platform>-2.
 package demo
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 
 	"github.com/shopspring/decimal"
@@ -14,7 +14,8 @@ import (
 	"github.com/ponte-hub/ponte/internal/app"
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
-	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
+	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -22,9 +23,6 @@ const (
 	Tenant = "demo"
 	APIKey = "demo-key"
 )
-
-// Connections are the demo's two Tray stores.
-var Connections = []string{"demo-tray-1", "demo-tray-2"}
 
 var products = []struct{ sku, name, price string }{
 	{"DEMO-1", "Caneca azul 300 ml", "29.90"},
@@ -45,75 +43,108 @@ func SKUs() []string {
 
 // Demo is a running demo.
 type Demo struct {
-	SimulatorURL string
-	Sim          *traysim.Server
+	// Connections are the demo's connection ids.
+	Connections []string
+	// Simulators are the running simulators with their base URLs.
+	Simulators map[string]string
+	sims       []platformsim.Simulator
 }
 
 // Close stops the simulated stores.
-func (d *Demo) Close() { d.Sim.Close() }
-
-// Start runs the simulated stores on simAddr (any free port if taken) and seeds the hub.
-func Start(ctx context.Context, hub *app.Hub, simAddr string) (*Demo, error) {
-	sim := traysim.New(traysim.Options{})
-	base, err := sim.Start(simAddr)
-	if err != nil {
-		var opErr *net.OpError
-		if !errors.As(err, &opErr) {
-			return nil, err
-		}
-		if base, err = sim.Start("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("start simulated stores: %w", err)
-		}
+func (d *Demo) Close() {
+	for _, s := range d.sims {
+		s.Close()
 	}
+}
+
+// Start runs two simulated stores per platform (the first simulator on simAddr, or any
+// free port if taken, the rest on free ports) and seeds the hub.
+func Start(ctx context.Context, hub *app.Hub, simAddr string, platformNames []string) (*Demo, error) {
+	d := &Demo{Simulators: map[string]string{}}
 	setup := app.Setup{
 		Tenants: []app.TenantSetup{{ID: Tenant, Name: "Demo merchant", APIKey: APIKey, Currency: "BRL"}},
 		Secrets: map[string]map[string]string{},
 	}
-	for i, connID := range Connections {
-		storeID := "store" + strconv.Itoa(i+1)
-		cfg := traysim.StoreConfig{ConsumerKey: "demo-consumer-key", ConsumerSecret: "demo-consumer-secret", Code: "demo-code-" + storeID}
-		sim.AddStore(storeID, cfg)
+	for i, name := range platformNames {
+		sim, err := platforms.Simulator(name)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		addr := "127.0.0.1:0"
+		if i == 0 {
+			addr = simAddr
+		}
+		base, err := sim.Start(addr)
+		if err != nil && addr != "127.0.0.1:0" {
+			base, err = sim.Start("127.0.0.1:0")
+		}
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("start %s simulator: %w", name, err)
+		}
+		d.sims = append(d.sims, sim)
+		d.Simulators[name] = base
+		if err := addStores(ctx, hub, sim, name, &setup, d); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if err := hub.ApplySetup(ctx, setup); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := seedCatalogue(ctx, hub); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func addStores(ctx context.Context, hub *app.Hub, sim platformsim.Simulator, name string, setup *app.Setup, d *Demo) error {
+	for i := 1; i <= 2; i++ {
+		connID := fmt.Sprintf("demo-%s-%d", name, i)
+		reach, err := sim.NewStore("store"+strconv.Itoa(i), 0)
+		if err != nil {
+			return fmt.Errorf("%s store: %w", name, err)
+		}
 		rules := domain.Rules{}
-		if i == 1 {
+		if i == 2 {
 			// The second store sells 10% above the ERP price, ending in .90: the rules at work.
 			rules.MarkupPct = decimal.NewFromInt(10)
 			end := decimal.RequireFromString("0.90")
 			rules.PriceEnding = &end
 		}
 		setup.Connections = append(setup.Connections, domain.Connection{
-			ID: connID, Tenant: Tenant, Platform: "tray", Name: "Demo Tray store " + strconv.Itoa(i+1), Enabled: true,
-			Rules: rules, SecretRef: connID, Currency: "BRL",
-			Settings: map[string]string{"api_address": traysim.APIAddress(base, storeID), "store_id": strconv.Itoa(1000 + i + 1)},
+			ID: connID, Tenant: Tenant, Platform: name, Name: fmt.Sprintf("Demo %s store %d", name, i), Enabled: true,
+			Rules: rules, SecretRef: connID, Currency: "BRL", Settings: reach.Settings,
 		})
-		setup.Secrets[connID] = map[string]string{"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}
-		for j, p := range products {
-			productID := strconv.Itoa(101 + j)
-			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: p.sku, ProductID: productID})
+		setup.Secrets[connID] = reach.Secrets
+		d.Connections = append(d.Connections, connID)
+		for _, p := range products {
 			// The simulator keeps nothing between runs: give it what the hub last pushed, as a
 			// real store would still hold it.
 			stock, price := int64(0), decimal.Zero
-			if last, err := hub.Store.GetPushed(ctx, Tenant, connID, p.sku); err == nil {
+			last, err := hub.Store.GetPushed(ctx, Tenant, connID, p.sku)
+			switch {
+			case err == nil:
 				if last.Stock != nil {
 					stock = *last.Stock
 				}
 				if last.Price != nil {
 					price = last.Price.Amount
 				}
-			} else if !errors.Is(err, store.ErrNotFound) {
-				return nil, fmt.Errorf("read pushed state: %w", err)
+			case !errors.Is(err, store.ErrNotFound):
+				return fmt.Errorf("read pushed state: %w", err)
 			}
-			sim.AddProduct(storeID, productID, stock, price)
+			prod, err := sim.NewProduct("store"+strconv.Itoa(i), p.sku, stock, price)
+			if err != nil {
+				return fmt.Errorf("%s product: %w", name, err)
+			}
+			setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: connID, SKU: p.sku, ProductID: prod.ProductID, VariantID: prod.VariantID})
 		}
 	}
-	if err := hub.ApplySetup(ctx, setup); err != nil {
-		sim.Close()
-		return nil, err
-	}
-	if err := seedCatalogue(ctx, hub); err != nil {
-		sim.Close()
-		return nil, err
-	}
-	return &Demo{SimulatorURL: base, Sim: sim}, nil
+	return nil
 }
 
 // seedCatalogue posts version 1 of each demo product, its stock and price, as an ERP would.

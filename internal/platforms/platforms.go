@@ -1,0 +1,58 @@
+// Package platforms lists the platforms Ponte speaks to: their connectors and simulators.
+// Adding a platform is one entry here.
+package platforms
+
+import (
+	"fmt"
+	"log/slog"
+	"sort"
+
+	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
+	"github.com/ponte-hub/ponte/internal/platform/tray"
+	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+)
+
+type entry struct {
+	connector func(platform.Secrets, *slog.Logger) platform.Connector
+	simulator func() platformsim.Simulator
+}
+
+func registry() map[string]entry {
+	return map[string]entry{
+		"tray": {
+			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
+				return tray.New(s, tray.Options{Logger: log})
+			},
+			simulator: func() platformsim.Simulator { return traysim.NewKit() },
+		},
+	}
+}
+
+// Names lists the platforms, sorted.
+func Names() []string {
+	var out []string
+	for name := range registry() {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Connectors builds every platform's connector over one secrets source.
+func Connectors(secrets platform.Secrets, log *slog.Logger) map[string]platform.Connector {
+	out := map[string]platform.Connector{}
+	for name, e := range registry() {
+		out[name] = e.connector(secrets, log)
+	}
+	return out
+}
+
+// Simulator builds a platform's simulator.
+func Simulator(name string) (platformsim.Simulator, error) {
+	e, ok := registry()[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown platform %q (have %v)", name, Names())
+	}
+	return e.simulator(), nil
+}
