@@ -1,0 +1,68 @@
+package platform
+
+import (
+	"context"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+)
+
+// Optional capabilities. A connector implements those its platform supports; callers
+// check with a type assertion.
+
+// OrderPoller takes orders by polling, for platforms without order webhooks (Mercos).
+// The cursor is opaque to the caller, stored durably between polls; "" starts from the
+// connection's configured start (or the beginning).
+type OrderPoller interface {
+	PollOrders(ctx context.Context, conn domain.Connection, cursor string) (page OrderPage, err error)
+}
+
+// OrderPage is one poll's result. Orders are full and normalised. More says another page
+// is ready now (poll again at once with Next).
+type OrderPage struct {
+	Orders []domain.Order
+	Next   string
+	More   bool
+}
+
+// CustomerPusher writes customers from the ERP to the platform (Mercos clientes). The
+// result has one entry per customer: the platform id on success, or the error.
+type CustomerPusher interface {
+	PushCustomers(ctx context.Context, conn domain.Connection, customers []CustomerUpdate) []CustomerResult
+}
+
+// CustomerUpdate is a customer to create (PlatformID empty) or update.
+type CustomerUpdate struct {
+	PlatformID string
+	Customer   domain.Customer
+}
+
+// CustomerResult is one customer's outcome.
+type CustomerResult struct {
+	PlatformID string
+	Err        error
+}
+
+// CatalogReader pages through the platform's catalogue: for reconciliation (read stock and
+// price of everything) and the first sync (match existing products to ERP SKUs).
+type CatalogReader interface {
+	ListCatalog(ctx context.Context, conn domain.Connection, cursor string) (CatalogPage, error)
+}
+
+// CatalogPage is one page of the catalogue. Next is "" on the last page.
+type CatalogPage struct {
+	Items []CatalogItem
+	Next  string
+}
+
+// CatalogItem is one sellable item (a product without variants, or one variant).
+type CatalogItem struct {
+	Target
+	Name        string            `json:"name"`
+	EAN         string            `json:"ean,omitempty"`
+	Stock       *int64            `json:"stock,omitempty"`
+	Price       *domain.Money     `json:"price,omitempty"`
+	Description string            `json:"description,omitempty"`
+	Category    string            `json:"category,omitempty"`
+	Images      []string          `json:"images,omitempty"`
+	Attributes  map[string]string `json:"attributes,omitempty"`
+}
