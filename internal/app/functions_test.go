@@ -1,0 +1,281 @@
+package app_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/app"
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/fanout"
+	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+	"github.com/ponte-hub/ponte/internal/queue"
+)
+
+// The ids the sample events under events/ use.
+const (
+	demoTenant = "demo"
+	demoKey    = "demo-key"
+	demoConn   = "demo-tray-1"
+	demoSKU    = "DEMO-1"
+	demoStore  = "store1"
+	demoProd   = "101"
+)
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// awsEndpoint is the emulator's address; without one the AWS tests skip, unless
+// PONTE_REQUIRE_AWS=1 says they must run.
+func awsEndpoint(t *testing.T) string {
+	t.Helper()
+	ep := os.Getenv("PONTE_AWS_ENDPOINT")
+	if ep == "" {
+		if os.Getenv("PONTE_REQUIRE_AWS") == "1" {
+			t.Fatal("PONTE_AWS_ENDPOINT is not set but PONTE_REQUIRE_AWS=1: start the emulator with scripts/aws-emulator.sh start")
+		}
+		t.Skip("PONTE_AWS_ENDPOINT not set: start the emulator with scripts/aws-emulator.sh start")
+	}
+	return ep
+}
+
+func unique(prefix string) string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "-" + hex.EncodeToString(b[:])
+}
+
+// openAWS creates a hub with its own table, queues and secrets prefix on the emulator.
+func openAWS(t *testing.T) *app.Hub {
+	t.Helper()
+	endpoint := awsEndpoint(t)
+	name := unique("ponte-test")
+	hub, err := app.OpenAWS(context.Background(), app.AWSConfig{
+		Endpoint: endpoint, Region: "us-east-1", Create: true, NamePrefix: name, Table: name,
+		PushQueueURLs: map[string]string{}, PushDLQURLs: map[string]string{}, SecretsPrefix: name + "/",
+	}, quietLogger())
+	if err != nil {
+		t.Fatalf("open AWS hub on %s: %v", endpoint, err)
+	}
+	t.Cleanup(func() { _ = hub.Close() })
+	return hub
+}
+
+func openEmbedded(t *testing.T) *app.Hub {
+	t.Helper()
+	hub, err := app.OpenEmbedded(context.Background(), t.TempDir(), quietLogger())
+	if err != nil {
+		t.Fatalf("open embedded hub: %v", err)
+	}
+	t.Cleanup(func() { _ = hub.Close() })
+	return hub
+}
+
+// seedDemo starts a simulated Tray store and seeds what the sample events expect:
+// tenant demo (key demo-key), connection demo-tray-1 on it, DEMO-1 mapped to product 101
+// and known through a product change.
+func seedDemo(t *testing.T, hub *app.Hub) *traysim.Server {
+	t.Helper()
+	ctx := context.Background()
+	sim := traysim.New(traysim.Options{})
+	base, err := sim.Start(":0")
+	if err != nil {
+		t.Fatalf("start traysim: %v", err)
+	}
+	t.Cleanup(sim.Close)
+	cfg := traysim.StoreConfig{ConsumerKey: "demo-consumer-key", ConsumerSecret: "demo-consumer-secret", Code: "demo-code-store1"}
+	sim.AddStore(demoStore, cfg)
+	sim.AddProduct(demoStore, demoProd, 0, decimal.Zero)
+	err = hub.ApplySetup(ctx, app.Setup{
+		Tenants: []app.TenantSetup{{ID: demoTenant, Name: "Demo merchant", APIKey: demoKey, Currency: "BRL"}},
+		Connections: []domain.Connection{{
+			ID: demoConn, Tenant: demoTenant, Platform: "tray", Enabled: true, SecretRef: demoConn, Currency: "BRL",
+			Settings: map[string]string{"api_address": traysim.APIAddress(base, demoStore), "store_id": "1001", "rate_limit_per_min": "600"},
+		}},
+		Secrets:  map[string]map[string]string{demoConn: {"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}},
+		Mappings: []domain.Mapping{{ConnectionID: demoConn, SKU: demoSKU, ProductID: demoProd}},
+	})
+	if err != nil {
+		t.Fatalf("apply setup: %v", err)
+	}
+	_, err = hub.Ingest.Apply(ctx, demoTenant, []ingest.Change{{Kind: ingest.KindProduct, SKU: demoSKU, Version: 1,
+		Product: &domain.Product{SKU: demoSKU, Name: "Caneca azul 300 ml", Publish: true, SyncStock: true, Version: 1}}})
+	if err != nil {
+		t.Fatalf("seed product: %v", err)
+	}
+	return sim
+}
+
+func loadEvent[T any](t *testing.T, name string) T {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		t.Fatalf("read sample event: %v", err)
+	}
+	var ev T
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&ev); err != nil {
+		t.Fatalf("sample event %s does not decode as %T: %v", name, ev, err)
+	}
+	return ev
+}
+
+// receivePush waits for a push message on the hub's Tray push queue.
+func receivePush(t *testing.T, q queue.Queue) queue.Message {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		msgs, err := q.Receive(context.Background(), 10, 2*time.Second)
+		if err != nil {
+			t.Fatalf("receive from %s: %v", q.Name(), err)
+		}
+		if len(msgs) > 0 {
+			if len(msgs) != 1 {
+				t.Fatalf("%d push messages, want 1: %+v", len(msgs), msgs)
+			}
+			return msgs[0]
+		}
+	}
+	t.Fatalf("no push message on %s within 30 s", q.Name())
+	return queue.Message{}
+}
+
+func TestFunctionsOnAWS(t *testing.T) {
+	endpoint := awsEndpoint(t)
+	t.Logf("lambda handlers against AWS APIs at %s (moto server)", endpoint)
+	hub := openAWS(t)
+	runFunctions(t, hub, seedDemo(t, hub))
+}
+
+func TestFunctionsOnEmbedded(t *testing.T) {
+	hub := openEmbedded(t)
+	runFunctions(t, hub, seedDemo(t, hub))
+}
+
+// runFunctions runs each Lambda handler on its sample event and checks the real effects:
+// the change is stored, fan-out queues a push, the push reaches the store, the view shows
+// it, and a push for a connection that no longer exists is dead-lettered.
+func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
+	ctx := context.Background()
+	httpFn := hub.HTTPFunction()
+	fanoutFn := hub.FanoutFunction()
+	pushFn, err := hub.PushFunction("tray")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pushQ := hub.PushQueues["tray"]
+
+	// ERP API: the batch in post-changes.json is accepted and stored.
+	post := loadEvent[events.APIGatewayV2HTTPRequest](t, "erp-api/post-changes.json")
+	first, err := httpFn(ctx, post)
+	if err != nil {
+		t.Fatalf("HTTP function: %v", err)
+	}
+	if first.StatusCode != 202 || first.Headers["X-Request-Id"] != post.RequestContext.RequestID {
+		t.Fatalf("HTTP function answered %d %v: %s", first.StatusCode, first.Headers, first.Body)
+	}
+	var res ingest.Result
+	if err := json.Unmarshal([]byte(first.Body), &res); err != nil || res.Accepted != 2 || res.Duplicates != 0 || len(res.Rejected) != 0 {
+		t.Fatalf("HTTP function result %s (%v), want 2 accepted", first.Body, err)
+	}
+	states, err := hub.Store.GetSKUs(ctx, demoTenant, []string{demoSKU})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := states[demoSKU]; st.Stock["default"].Quantity != 7 || st.Price == nil || st.Price.Price.Amount.String() != "31.9" {
+		t.Fatalf("stored state after the HTTP function: %+v", st)
+	}
+	// The event carries an Idempotency-Key: a redelivery is answered from the record.
+	again, err := httpFn(ctx, post)
+	if err != nil || again.StatusCode != 202 || again.Body != first.Body || again.Headers["Idempotent-Replayed"] != "true" {
+		t.Fatalf("repeated event: %d %v %s (%v), want the first answer replayed", again.StatusCode, again.Headers, again.Body, err)
+	}
+
+	// Fan-out: the changes event makes a push message for demo-tray-1.
+	fresp, err := fanoutFn(ctx, loadEvent[events.SQSEvent](t, "fanout/changes.json"))
+	if err != nil || len(fresp.BatchItemFailures) != 0 {
+		t.Fatalf("fan-out function: %+v %v", fresp, err)
+	}
+	msg := receivePush(t, pushQ)
+	var pm fanout.PushMessage
+	if err := json.Unmarshal(msg.Body, &pm); err != nil || pm.Tenant != demoTenant || pm.ConnectionID != demoConn || pm.SKU != demoSKU {
+		t.Fatalf("push message %s (%v)", msg.Body, err)
+	}
+	if msg.Group != demoConn {
+		t.Fatalf("push message group %q, want the connection %q", msg.Group, demoConn)
+	}
+	if err := pushQ.Delete(ctx, msg.Receipt); err != nil {
+		t.Fatalf("delete push message: %v", err)
+	}
+	desired, err := hub.Store.GetDesired(ctx, demoTenant, demoConn, demoSKU)
+	if err != nil || desired.Stock == nil || *desired.Stock != 7 {
+		t.Fatalf("desired state after fan-out: %+v (%v)", desired, err)
+	}
+
+	// Push: the push event brings the store to the desired state.
+	presp, err := pushFn(ctx, loadEvent[events.SQSEvent](t, "push-tray/push.json"))
+	if err != nil || len(presp.BatchItemFailures) != 0 {
+		t.Fatalf("push function: %+v %v", presp, err)
+	}
+	p, ok := sim.Product(demoStore, demoProd)
+	if !ok || p.Stock != 7 || !p.Price.Equal(decimal.RequireFromString("31.90")) {
+		t.Fatalf("simulated store holds %+v, want stock 7 price 31.90", p)
+	}
+	pushed, err := hub.Store.GetPushed(ctx, demoTenant, demoConn, demoSKU)
+	if err != nil || pushed.Stock == nil || *pushed.Stock != 7 || pushed.PushedAt.IsZero() {
+		t.Fatalf("pushed state: %+v (%v)", pushed, err)
+	}
+
+	// Admin view through the HTTP function: desired, pushed and read back agree.
+	vresp, err := httpFn(ctx, loadEvent[events.APIGatewayV2HTTPRequest](t, "erp-api/get-sku-view.json"))
+	if err != nil || vresp.StatusCode != 200 || vresp.Headers["X-Request-Id"] != "ops-sku-view-0001" {
+		t.Fatalf("SKU view: %d %v %s (%v)", vresp.StatusCode, vresp.Headers, vresp.Body, err)
+	}
+	var view httpapi.SKUView
+	if err := json.Unmarshal([]byte(vresp.Body), &view); err != nil {
+		t.Fatal(err)
+	}
+	if !view.InSync || view.Pushed == nil || view.Platform == nil || view.Platform.Stock == nil || *view.Platform.Stock != 7 || view.PlatformError != "" {
+		t.Fatalf("SKU view %s", vresp.Body)
+	}
+
+	// A push for a connection that no longer exists is dead-lettered, not failed back.
+	deadBody := `{"tenant":"demo","connection":"demo-tray-gone","sku":"DEMO-1","rev":1}`
+	if err := pushQ.Send(ctx, queue.OutMessage{Body: []byte(deadBody), Group: "demo-tray-gone", Key: "demo|demo-tray-gone|DEMO-1"}); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	got := receivePush(t, pushQ)
+	ev := loadEvent[events.SQSEvent](t, "push-tray/push.json")
+	// As Lambda's event source mapping would deliver it: the real id and receipt handle.
+	rec := &ev.Records[0]
+	rec.MessageId, rec.ReceiptHandle, rec.Body = got.ID, got.Receipt, string(got.Body)
+	rec.Attributes["MessageGroupId"] = got.Group
+	rec.Attributes["ApproximateReceiveCount"] = "1"
+	dresp, err := pushFn(ctx, ev)
+	if err != nil || len(dresp.BatchItemFailures) != 0 {
+		t.Fatalf("push function on a gone connection: %+v %v, want the message settled (dead-lettered)", dresp, err)
+	}
+	dead, err := pushQ.ListDead(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || string(dead[0].Body) != deadBody || !strings.Contains(dead[0].Reason, "demo-tray-gone") || !strings.Contains(dead[0].Reason, "no longer exists") {
+		t.Fatalf("dead letters %+v, want the gone connection's message with its reason", dead)
+	}
+	if p, _ := sim.Product(demoStore, demoProd); p.Stock != 7 {
+		t.Fatalf("store changed by a dead message: %+v", p)
+	}
+}
