@@ -59,20 +59,28 @@ func LoadSetup(path string) (Setup, error) {
 // Validate names the first bad field.
 func (s Setup) Validate() error {
 	tenants := map[string]bool{}
+	keys := map[string]bool{}
 	for i, t := range s.Tenants {
 		switch {
 		case t.ID == "":
 			return fmt.Errorf("tenants[%d].id: required", i)
+		case tenants[t.ID]:
+			return fmt.Errorf("tenants[%d].id: %q is declared twice", i, t.ID)
 		case len(t.APIKey) < 8:
 			return fmt.Errorf("tenants[%d].api_key: at least 8 characters", i)
+		case keys[t.APIKey]:
+			return fmt.Errorf("tenants[%d].api_key: already the key of another tenant", i)
 		}
 		tenants[t.ID] = true
+		keys[t.APIKey] = true
 	}
 	conns := map[string]bool{}
 	for i, c := range s.Connections {
 		switch {
 		case c.ID == "":
 			return fmt.Errorf("connections[%d].id: required", i)
+		case conns[c.ID]:
+			return fmt.Errorf("connections[%d].id: %q is declared twice", i, c.ID)
 		case !tenants[c.Tenant]:
 			return fmt.Errorf("connections[%d].tenant: unknown tenant %q", i, c.Tenant)
 		case !slices.Contains(platforms.Names(), c.Platform):
@@ -104,7 +112,11 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 	now := time.Now().UTC()
 	tenantOf := map[string]string{}
 	for _, t := range s.Tenants {
-		err := h.Store.PutTenant(ctx, domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: now})
+		created := now
+		if old, err := h.Store.GetTenant(ctx, t.ID); err == nil {
+			created = old.CreatedAt
+		}
+		err := h.Store.PutTenant(ctx, domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: created})
 		if err != nil {
 			return fmt.Errorf("store tenant %s: %w", t.ID, err)
 		}
@@ -129,6 +141,9 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 	for _, c := range s.Connections {
 		if c.CreatedAt.IsZero() {
 			c.CreatedAt = now
+			if old, err := h.Store.GetConnection(ctx, c.ID); err == nil {
+				c.CreatedAt = old.CreatedAt
+			}
 		}
 		if err := h.Store.PutConnection(ctx, c); err != nil {
 			return fmt.Errorf("store connection %s: %w", c.ID, err)
@@ -139,6 +154,9 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		m.Tenant = tenantOf[m.ConnectionID]
 		if m.CreatedAt.IsZero() {
 			m.CreatedAt = now
+			if old, err := h.Store.GetMapping(ctx, m.Tenant, m.ConnectionID, m.SKU); err == nil {
+				m.CreatedAt = old.CreatedAt
+			}
 		}
 		if err := h.Store.PutMapping(ctx, m); err != nil {
 			return fmt.Errorf("store mapping %s/%s: %w", m.ConnectionID, m.SKU, err)

@@ -90,9 +90,9 @@ func logger(r *http.Request) *slog.Logger {
 // tenantOnly authenticates the bearer key; the handler sees only its tenant's data.
 func (a *API) tenantOnly(h func(http.ResponseWriter, *http.Request, domain.Tenant)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		scheme, key, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 		key = strings.TrimSpace(key)
-		if !ok || key == "" {
+		if !strings.EqualFold(scheme, "Bearer") || key == "" {
 			writeError(w, http.StatusUnauthorized, "authorization", "missing bearer key: send 'Authorization: Bearer <tenant key>'")
 			return
 		}

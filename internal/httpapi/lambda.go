@@ -47,6 +47,12 @@ func toRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Re
 		path = ev.RequestContext.HTTP.Path
 	}
 	u := &url.URL{Path: path, RawQuery: ev.RawQueryString}
+	if strings.Contains(path, "%") {
+		// Function URLs deliver the path still encoded; keep it as sent.
+		if decoded, err := url.PathUnescape(path); err == nil {
+			u.Path, u.RawPath = decoded, path
+		}
+	}
 	method := ev.RequestContext.HTTP.Method
 	if method == "" {
 		method = http.MethodGet
