@@ -195,6 +195,13 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) (msgs []queue.Message,
 				}
 				promoted = promoted || p
 			}
+			if q.cfg.FIFO {
+				more, err := q.followers(ctx, tx, ids, now, max-len(msgs)-len(ids))
+				if err != nil {
+					return err
+				}
+				ids = append(ids, more...)
+			}
 			got, err := q.deliver(ctx, tx, ids, now, nonce)
 			if err != nil {
 				return err
@@ -225,6 +232,41 @@ func (q *Queue) receiveOnce(ctx context.Context, max int) (msgs []queue.Message,
 		return len(a) < len(b) || (len(a) == len(b) && a < b)
 	})
 	return msgs, next, nil
+}
+
+// followers extends each delivered FIFO head with the messages queued right behind it in
+// its group, in order, as SQS FIFO hands a consumer several messages of one group in one
+// receive: one store's pending pushes then go out in one batch. The run stops at the first
+// message that is not ready (in flight, delayed, or due for the dead-letter store), so
+// order within the group holds; the group stays blocked until its head is deleted.
+func (q *Queue) followers(ctx context.Context, tx *sql.Tx, heads []int64, now int64, budget int) ([]int64, error) {
+	var out []int64
+	for _, head := range heads {
+		if budget <= 0 {
+			break
+		}
+		rows, err := q.query(ctx, tx, sqlFollowers, q.name, head, head, budget)
+		if err != nil {
+			return nil, fmt.Errorf("select followers: %w", err)
+		}
+		for rows.Next() {
+			var id, visibleAt int64
+			var count, inFlight int
+			if err := rows.Scan(&id, &count, &inFlight, &visibleAt); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("scan followers: %w", err)
+			}
+			if inFlight != 0 || visibleAt > now || (q.cfg.MaxReceives > 0 && count >= q.cfg.MaxReceives) {
+				break
+			}
+			out = append(out, id)
+			budget--
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("select followers: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // candidates lists visible heads, split into deliverable ids and ids over MaxReceives.

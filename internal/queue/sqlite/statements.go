@@ -25,6 +25,8 @@ const (
 	sqlPromote    = `UPDATE messages SET head = 1 WHERE id =
 		(SELECT id FROM messages WHERE queue = ? AND grp = ? ORDER BY id LIMIT 1)`
 	sqlDeleteDead = `DELETE FROM dead_letters WHERE id = ?`
+	sqlFollowers  = `SELECT id, receive_count, in_flight, visible_at FROM messages
+		WHERE queue = ? AND grp = (SELECT grp FROM messages WHERE id = ?) AND id > ? ORDER BY id LIMIT ?`
 )
 
-var hotStatements = []string{sqlKeyed, sqlGrouped, sqlInsert, sqlNextVisible, sqlCandidates, sqlDeliver, sqlDelete, sqlHasReceipt, sqlCopyDead, sqlRemoveDead, sqlPromote, sqlDeleteDead}
+var hotStatements = []string{sqlKeyed, sqlGrouped, sqlInsert, sqlNextVisible, sqlCandidates, sqlDeliver, sqlDelete, sqlHasReceipt, sqlCopyDead, sqlRemoveDead, sqlPromote, sqlDeleteDead, sqlFollowers}
