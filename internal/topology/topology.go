@@ -1,0 +1,502 @@
+// Package topology declares Ponte's AWS deployment once: the functions (code, trigger,
+// memory, timeout, environment, permissions), the queues, the table, the HTTP routes, the
+// reconciliation schedule and the alarms. Both deploy paths render from it: the CDK app in
+// infra/ and the SAM template that infra/cmd/samgen writes to template.yaml, so the two
+// cannot drift apart (infra's parity test compares what they produce).
+//
+// It is plain data with no CDK import, so the main module's tests can check it against the
+// code it deploys (the environment app.AWSConfigFromEnv reads, the table CreateTable makes).
+//
+// Physical names carry the stage as the placeholder {stage}; renderers turn it into the
+// CloudFormation parameter Stage (Fn::Sub "${Stage}").
+package topology
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/platforms"
+)
+
+// Deploy-wide constants shared by every function.
+const (
+	Runtime      = "provided.al2023"
+	Architecture = "arm64"
+	// Handler is the executable's name inside the zip; provided.* runtimes run ./bootstrap.
+	Handler = "bootstrap"
+	// StageParam, AlarmEmailParam and LogRetentionParam are the operator's parameters, with
+	// the same names in the CDK and the SAM template.
+	StageParam        = "Stage"
+	AlarmEmailParam   = "AlarmEmail"
+	LogRetentionParam = "LogRetentionDays"
+	// SecretsPrefix is where connection credentials live: one secret per connection named
+	// SecretsPrefix + "<platform>/<connection>". The platform segment is what lets each
+	// push function read only its own platform's secrets.
+	SecretsPrefix = "ponte/{stage}/"
+)
+
+// Parameter is an operator-set deploy parameter.
+type Parameter struct {
+	Name        string
+	Type        string // "String" or "Number"
+	Default     string
+	Description string
+	Allowed     []string
+}
+
+// Topology is the whole deployment.
+type Topology struct {
+	Parameters    []Parameter
+	Table         Table
+	Queues        []Queue
+	Functions     []Function
+	Routes        []Route
+	ScheduleGroup Named
+	Schedules     []Schedule
+	Alarms        []Alarm
+}
+
+// Named is a resource with a CloudFormation logical ID and a physical name.
+type Named struct {
+	LogicalID string
+	Name      string // may contain {stage}
+}
+
+// Table is the DynamoDB single table. Attribute names match internal/store/dynamodb.
+type Table struct {
+	Named
+	PartitionKey string
+	SortKey      string
+	GSIs         []GSI
+	TTLAttribute string
+	// PointInTimeRecovery keeps 35 days of restorable history: the table is the system
+	// of record for versions, desired and pushed states, and raw webhook deliveries.
+	PointInTimeRecovery bool
+}
+
+// GSI is a global secondary index projecting all attributes, string keys.
+type GSI struct {
+	Name         string
+	PartitionKey string
+	SortKey      string
+}
+
+// Queue is an SQS queue; a work queue names its dead-letter queue.
+type Queue struct {
+	Named
+	FIFO       bool
+	Visibility time.Duration
+	Retention  time.Duration
+	// DLQ is the LogicalID of the dead-letter queue, empty on a DLQ itself.
+	DLQ             string
+	MaxReceiveCount int
+}
+
+// TriggerKind says what invokes a function.
+type TriggerKind string
+
+const (
+	TriggerHTTP     TriggerKind = "http"
+	TriggerQueue    TriggerKind = "sqs"
+	TriggerSchedule TriggerKind = "schedule"
+)
+
+// Trigger is what invokes a function. Queue triggers always report batch item failures
+// (the workers answer events.SQSEventResponse).
+type Trigger struct {
+	Kind TriggerKind
+	// Queue is the LogicalID of the consumed queue (TriggerQueue).
+	Queue     string
+	BatchSize int
+}
+
+// RefKind is what an environment value or a permission's resource points at.
+type RefKind string
+
+const (
+	RefLiteral      RefKind = "literal"       // Value as is ({stage} substituted)
+	RefTableName    RefKind = "table-name"    // the table's name
+	RefTableArn     RefKind = "table-arn"     // the table's ARN
+	RefTableIndexes RefKind = "table-indexes" // every index of the table (ARN + "/index/*")
+	RefQueueURL     RefKind = "queue-url"     // URL of queue ID
+	RefQueueArn     RefKind = "queue-arn"     // ARN of queue ID
+	RefSecrets      RefKind = "secrets"       // secrets whose names start with Value ({stage} substituted)
+	RefLogGroupArn  RefKind = "log-group-arn" // the function's own log group
+)
+
+// Ref points at a value or a resource.
+type Ref struct {
+	Kind  RefKind
+	ID    string // queue LogicalID for queue refs
+	Value string // literal value or secrets name prefix
+}
+
+// EnvVar is one environment variable of a function.
+type EnvVar struct {
+	Name  string
+	Value Ref
+}
+
+// Permission is one IAM statement: Allow Actions on Resources.
+type Permission struct {
+	Actions   []string
+	Resources []Ref
+}
+
+// Function is one Lambda function.
+type Function struct {
+	Named
+	// CodeDir holds the function's main package; `make build` writes build/<Name>/bootstrap.
+	CodeDir string
+	// Short is the function's short name (erp-api, push-tray): the code and build dir name.
+	Short    string
+	MemoryMB int
+	Timeout  time.Duration
+	Trigger  Trigger
+	Env      []EnvVar
+	// Permissions are the function's only IAM statements: nothing else is granted.
+	Permissions []Permission
+	// LogGroup is the function's log group, created by the stack with the operator's retention.
+	LogGroup Named
+	// Platform is set on push functions.
+	Platform string
+}
+
+// Route is an HTTP API route served by a function.
+type Route struct {
+	Method   string // GET, POST or ANY
+	Path     string
+	Function string // LogicalID
+	// Why documents routes that are declared ahead of the code serving them.
+	Why string
+}
+
+// Key is the API Gateway route key, "GET /healthz".
+func (r Route) Key() string { return r.Method + " " + r.Path }
+
+// Schedule is an EventBridge Scheduler schedule invoking a function.
+type Schedule struct {
+	Named
+	Expression string
+	Function   string // LogicalID
+	Input      string // JSON payload
+	// RoleLogicalID is the role Scheduler assumes to invoke the function (lambda:InvokeFunction on it only).
+	RoleLogicalID string
+}
+
+// AlarmKind says which metric an alarm watches.
+type AlarmKind string
+
+const (
+	// AlarmDLQDepth fires when a dead-letter queue holds any message: something failed
+	// MaxReceiveCount times (or was dead-lettered outright) and needs an operator.
+	AlarmDLQDepth AlarmKind = "dlq-depth"
+	// AlarmFunctionErrors fires when a function invocation fails (crash, timeout, init error).
+	AlarmFunctionErrors AlarmKind = "function-errors"
+)
+
+// Alarm is one CloudWatch alarm, notifying the alarm topic.
+type Alarm struct {
+	Named
+	Kind              AlarmKind
+	Target            string // LogicalID of the queue or function
+	Threshold         float64
+	Period            time.Duration
+	EvaluationPeriods int
+	Description       string
+}
+
+// AlarmTopic is the SNS topic alarms notify; the AlarmEmail parameter subscribes to it.
+var AlarmTopic = Named{LogicalID: "AlarmTopic", Name: "ponte-{stage}-alarms"}
+
+// Queue settings. Visibility and receive count are the ones internal/app uses when it
+// creates queues itself (app.AWSVisibility, app.AWSMaxReceiveCount); a test holds them equal.
+const (
+	QueueVisibility = 60 * time.Second
+	MaxReceiveCount = 20
+	// DLQRetention is SQS's maximum: on standard queues a message's age in the DLQ counts
+	// from its first send, so anything less shortens the time an operator has to redrive.
+	DLQRetention = 14 * 24 * time.Hour
+	// QueueRetention keeps undelivered work four days (SQS's default) before it expires.
+	QueueRetention = 4 * 24 * time.Hour
+	// ConsumerTimeout is a sixth of the visibility timeout, as AWS advises for SQS event
+	// sources, so a batch that times out is retried rather than run twice at once.
+	ConsumerTimeout = 10 * time.Second
+)
+
+// Data-plane actions on the table: what internal/store/dynamodb calls (TransactWriteItems
+// is authorised per item as Put/Update/Delete/ConditionCheckItem).
+var tableActions = []string{
+	"dynamodb:BatchGetItem",
+	"dynamodb:ConditionCheckItem",
+	"dynamodb:DeleteItem",
+	"dynamodb:GetItem",
+	"dynamodb:PutItem",
+	"dynamodb:Query",
+	"dynamodb:UpdateItem",
+}
+
+// ConsumeActions are what the Lambda event source mapping needs on its queue, plus
+// ChangeMessageVisibility, which the workers use to retry after a platform's wait hint.
+var ConsumeActions = []string{
+	"sqs:ChangeMessageVisibility",
+	"sqs:DeleteMessage",
+	"sqs:GetQueueAttributes",
+	"sqs:ReceiveMessage",
+}
+
+// SendActions are what queue/sqs needs to enqueue and to dead-letter (SendMessageBatch is
+// authorised as SendMessage).
+var SendActions = []string{"sqs:SendMessage"}
+
+// SecretReadActions and SecretWriteActions: connectors read credentials and write
+// refreshed tokens back in place (secretsmanager.PutSecret).
+var (
+	SecretReadActions  = []string{"secretsmanager:GetSecretValue"}
+	SecretWriteActions = []string{"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"}
+)
+
+// LogActions are what the Lambda runtime needs to write the function's own log group.
+var LogActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+
+// Logical IDs of the fixed resources.
+const (
+	TableID         = "Table"
+	ChangesQueueID  = "ChangesQueue"
+	ChangesDLQID    = "ChangesDLQ"
+	ErpAPIID        = "ErpApiFunction"
+	FanoutID        = "FanoutFunction"
+	ReconcileID     = "ReconcileFunction"
+	HTTPAPIID       = "HttpApi"
+	ScheduleGroupID = "ScheduleGroup"
+)
+
+// PushQueueID, PushDLQID and PushFunctionID name a platform's push resources.
+func PushQueueID(platform string) string    { return "Push" + camel(platform) + "Queue" }
+func PushDLQID(platform string) string      { return "Push" + camel(platform) + "DLQ" }
+func PushFunctionID(platform string) string { return "Push" + camel(platform) + "Function" }
+
+// Default is Ponte's topology for the platforms in internal/platforms.
+func Default() Topology { return New(platforms.Names()) }
+
+// New builds the topology for the given platforms: each gets a push function
+// (functions/push-<name>), a FIFO push queue and its FIFO DLQ.
+func New(platformNames []string) Topology {
+	t := Topology{
+		Parameters: []Parameter{
+			{Name: StageParam, Type: "String", Default: "dev",
+				Description: "Deployment stage; part of every resource name (ponte-<stage>-...) and of the secrets prefix ponte/<stage>/."},
+			{Name: AlarmEmailParam, Type: "String", Default: "",
+				Description: "E-mail address subscribed to the alarm topic; empty subscribes nobody."},
+			{Name: LogRetentionParam, Type: "Number", Default: "30",
+				Description: "Days the functions' logs are kept.",
+				Allowed:     []string{"1", "3", "5", "7", "14", "30", "60", "90", "120", "150", "180", "365", "400", "545", "731", "1096", "1827", "2192", "2557", "2922", "3288", "3653"}},
+		},
+		Table: Table{
+			Named:        Named{LogicalID: TableID, Name: "ponte-{stage}"},
+			PartitionKey: "pk", SortKey: "sk",
+			GSIs:                []GSI{{Name: "gsi1", PartitionKey: "gsi1pk", SortKey: "gsi1sk"}},
+			TTLAttribute:        "expires_at",
+			PointInTimeRecovery: true,
+		},
+		ScheduleGroup: Named{LogicalID: ScheduleGroupID, Name: "ponte-{stage}"},
+	}
+
+	t.Queues = append(t.Queues, queuePair(ChangesQueueID, ChangesDLQID, "ponte-{stage}-changes", false)...)
+	for _, p := range platformNames {
+		t.Queues = append(t.Queues, queuePair(PushQueueID(p), PushDLQID(p), "ponte-{stage}-push-"+p, true)...)
+	}
+
+	// Every function builds the whole hub (app.OpenAWS), so every one gets the location
+	// of every queue; sending rights are granted only where it sends.
+	env := []EnvVar{
+		{Name: "PONTE_TABLE", Value: Ref{Kind: RefTableName}},
+		{Name: "PONTE_CHANGES_QUEUE_URL", Value: Ref{Kind: RefQueueURL, ID: ChangesQueueID}},
+		{Name: "PONTE_CHANGES_DLQ_URL", Value: Ref{Kind: RefQueueURL, ID: ChangesDLQID}},
+	}
+	for _, p := range platformNames {
+		up := strings.ToUpper(p)
+		env = append(env,
+			EnvVar{Name: "PONTE_PUSH_QUEUE_URL_" + up, Value: Ref{Kind: RefQueueURL, ID: PushQueueID(p)}},
+			EnvVar{Name: "PONTE_PUSH_DLQ_URL_" + up, Value: Ref{Kind: RefQueueURL, ID: PushDLQID(p)}})
+	}
+	env = append(env,
+		EnvVar{Name: "PONTE_SECRETS_PREFIX", Value: Ref{Kind: RefLiteral, Value: SecretsPrefix}},
+		EnvVar{Name: "PONTE_LOG_LEVEL", Value: Ref{Kind: RefLiteral, Value: "info"}})
+	// AWS_REGION is set by Lambda itself (reserved: a function may not declare it).
+
+	table := Permission{Actions: tableActions, Resources: []Ref{{Kind: RefTableArn}, {Kind: RefTableIndexes}}}
+	secretsOf := func(actions []string, ps ...string) Permission {
+		perm := Permission{Actions: actions}
+		for _, p := range ps {
+			perm.Resources = append(perm.Resources, Ref{Kind: RefSecrets, Value: SecretsPrefix + p + "/"})
+		}
+		return perm
+	}
+	send := func(ids ...string) Permission {
+		perm := Permission{Actions: SendActions}
+		for _, id := range ids {
+			perm.Resources = append(perm.Resources, Ref{Kind: RefQueueArn, ID: id})
+		}
+		return perm
+	}
+	consume := func(id string) Permission {
+		return Permission{Actions: ConsumeActions, Resources: []Ref{{Kind: RefQueueArn, ID: id}}}
+	}
+
+	// erp-api: ERP changes in (sends to changes), admin views, and the webhook and order
+	// routes declared ahead of their code. Webhook signatures are checked with the
+	// connection's credentials, hence read access to every platform's secrets.
+	erp := function(ErpAPIID, "erp-api", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
+	erp.Permissions = append(erp.Permissions, table, send(ChangesQueueID))
+	if len(platformNames) > 0 {
+		erp.Permissions = append(erp.Permissions, secretsOf(SecretReadActions, platformNames...))
+	}
+	t.Functions = append(t.Functions, erp)
+
+	// fanout: consumes changes, dead-letters to its DLQ, queues pushes on every platform.
+	fan := function(FanoutID, "fanout", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: ChangesQueueID, BatchSize: 10}, env)
+	pushQueues := []string{ChangesDLQID}
+	for _, p := range platformNames {
+		pushQueues = append(pushQueues, PushQueueID(p))
+	}
+	fan.Permissions = append(fan.Permissions, table, consume(ChangesQueueID), send(pushQueues...))
+	t.Functions = append(t.Functions, fan)
+
+	// push-<platform>: consumes its FIFO queue, dead-letters to its DLQ, calls the
+	// platform with that platform's credentials (refreshed tokens are written back).
+	for _, p := range platformNames {
+		f := function(PushFunctionID(p), "push-"+p, 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10}, env)
+		f.Platform = p
+		f.Permissions = append(f.Permissions, table, consume(PushQueueID(p)), send(PushDLQID(p)), secretsOf(SecretWriteActions, p))
+		t.Functions = append(t.Functions, f)
+	}
+
+	// reconcile: reads stock and prices back from every platform on a schedule, corrects
+	// drift by queueing pushes. Its code (functions/reconcile) comes with the
+	// reconciliation issue; until then the CDK app deploys a placeholder (see infra/README.md).
+	rec := function(ReconcileID, "reconcile", 512, 5*time.Minute, Trigger{Kind: TriggerSchedule}, env)
+	recPerms := []Permission{table}
+	if len(platformNames) > 0 {
+		var pq []string
+		for _, p := range platformNames {
+			pq = append(pq, PushQueueID(p))
+		}
+		recPerms = append(recPerms, send(pq...), secretsOf(SecretWriteActions, platformNames...))
+	}
+	rec.Permissions = append(rec.Permissions, recPerms...)
+	t.Functions = append(t.Functions, rec)
+
+	const erpWhy = "declared ahead of its handler; erp-api serves every HTTP route so one warm pool answers them"
+	t.Routes = []Route{
+		{Method: "POST", Path: "/v1/erp/changes", Function: ErpAPIID},
+		{Method: "GET", Path: "/v1/admin/connections/{id}/skus/{sku}", Function: ErpAPIID},
+		{Method: "GET", Path: "/healthz", Function: ErpAPIID},
+		{Method: "POST", Path: "/v1/webhooks/{platform}/{connection}", Function: ErpAPIID, Why: erpWhy},
+		{Method: "GET", Path: "/v1/erp/orders", Function: ErpAPIID, Why: erpWhy},
+		{Method: "POST", Path: "/v1/erp/orders/{id}/ack", Function: ErpAPIID, Why: erpWhy},
+		{Method: "ANY", Path: "/v1/admin/{proxy+}", Function: ErpAPIID, Why: erpWhy},
+		{Method: "GET", Path: "/admin", Function: ErpAPIID, Why: erpWhy},
+		{Method: "GET", Path: "/admin/{proxy+}", Function: ErpAPIID, Why: erpWhy},
+	}
+
+	t.Schedules = []Schedule{{
+		Named:      Named{LogicalID: "ReconcileSchedule", Name: "ponte-{stage}-reconcile"},
+		Expression: "rate(15 minutes)",
+		Function:   ReconcileID,
+		// "*" asks for every connection; per-connection schedules join this group later.
+		Input:         `{"connection":"*"}`,
+		RoleLogicalID: "SchedulerRole",
+	}}
+
+	for _, q := range t.Queues {
+		if q.DLQ != "" { // only dead-letter queues name no DLQ
+			continue
+		}
+		t.Alarms = append(t.Alarms, Alarm{
+			Named: Named{LogicalID: q.LogicalID + "DepthAlarm", Name: strings.TrimSuffix(q.Name, ".fifo") + "-depth"},
+			Kind:  AlarmDLQDepth, Target: q.LogicalID,
+			Threshold: 1, Period: 5 * time.Minute, EvaluationPeriods: 1,
+			Description: "Messages in " + q.LogicalID + ": they failed " + strconv.Itoa(MaxReceiveCount) + " times or were dead-lettered; inspect and redrive (ponte redrive).",
+		})
+	}
+	for _, f := range t.Functions {
+		t.Alarms = append(t.Alarms, Alarm{
+			Named: Named{LogicalID: f.LogicalID + "ErrorsAlarm", Name: f.Name + "-errors"},
+			Kind:  AlarmFunctionErrors, Target: f.LogicalID,
+			Threshold: 1, Period: 5 * time.Minute, EvaluationPeriods: 1,
+			Description: "Invocations of " + f.Name + " failed (crash, timeout or start-up error); see its log group.",
+		})
+	}
+	return t
+}
+
+func queuePair(id, dlqID, name string, fifo bool) []Queue {
+	suffix := ""
+	if fifo {
+		suffix = ".fifo"
+	}
+	return []Queue{
+		{Named: Named{LogicalID: dlqID, Name: name + "-dlq" + suffix}, FIFO: fifo, Visibility: QueueVisibility, Retention: DLQRetention},
+		{Named: Named{LogicalID: id, Name: name + suffix}, FIFO: fifo, Visibility: QueueVisibility, Retention: QueueRetention,
+			DLQ: dlqID, MaxReceiveCount: MaxReceiveCount},
+	}
+}
+
+func function(id, short string, memory int, timeout time.Duration, trig Trigger, env []EnvVar) Function {
+	name := "ponte-{stage}-" + short
+	return Function{
+		Named:    Named{LogicalID: id, Name: name},
+		Short:    short,
+		CodeDir:  "functions/" + short,
+		MemoryMB: memory, Timeout: timeout, Trigger: trig,
+		Env:         append([]EnvVar(nil), env...),
+		LogGroup:    Named{LogicalID: strings.TrimSuffix(id, "Function") + "LogGroup", Name: "/aws/lambda/" + name},
+		Permissions: []Permission{{Actions: LogActions, Resources: []Ref{{Kind: RefLogGroupArn}}}},
+	}
+}
+
+// Queue returns the queue with that LogicalID.
+func (t Topology) Queue(id string) (Queue, bool) {
+	for _, q := range t.Queues {
+		if q.LogicalID == id {
+			return q, true
+		}
+	}
+	return Queue{}, false
+}
+
+// Function returns the function with that LogicalID.
+func (t Topology) Function(id string) (Function, bool) {
+	for _, f := range t.Functions {
+		if f.LogicalID == id {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
+
+// Sub turns a {stage} name into a CloudFormation Fn::Sub string.
+func Sub(name string) string { return strings.ReplaceAll(name, "{stage}", "${"+StageParam+"}") }
+
+// WithStage substitutes a concrete stage (for local runs and tests).
+func WithStage(name, stage string) string { return strings.ReplaceAll(name, "{stage}", stage) }
+
+// camel turns "push-tray" or "tray" into "PushTray" / "Tray" for logical IDs.
+func camel(s string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range s {
+		if r == '-' || r == '_' {
+			up = true
+			continue
+		}
+		if up && r >= 'a' && r <= 'z' {
+			r -= 'a' - 'A'
+		}
+		up = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
