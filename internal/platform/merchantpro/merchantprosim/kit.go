@@ -1,0 +1,125 @@
+package merchantprosim
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
+)
+
+// Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
+type Kit struct {
+	Server *Server
+
+	mu       sync.Mutex
+	base     string
+	next     map[string]int64
+	observer platformsim.StockObserver
+}
+
+var _ platformsim.Simulator = (*Kit)(nil)
+
+// NewKit builds a simulator with MerchantPro's default limit (4 requests a second).
+func NewKit() *Kit {
+	k := &Kit{next: map[string]int64{}}
+	k.Server = New(Options{OnStockWrite: k.onStock})
+	return k
+}
+
+func (k *Kit) onStock(store, productID, variantID string, stock int64, at time.Time) {
+	k.mu.Lock()
+	o := k.observer
+	k.mu.Unlock()
+	if o != nil {
+		o(store, platformsim.Product{ProductID: productID, VariantID: variantID}, stock, at)
+	}
+}
+
+// Platform is "merchantpro".
+func (k *Kit) Platform() string { return "merchantpro" }
+
+// Start listens on addr.
+func (k *Kit) Start(addr string) (string, error) {
+	base, err := k.Server.Start(addr)
+	k.mu.Lock()
+	k.base = base
+	k.mu.Unlock()
+	return base, err
+}
+
+// Close stops the listener.
+func (k *Kit) Close() { k.Server.Close() }
+
+// NewStore adds a store with generated credentials. ratePerMin > 0 sets a limit of that
+// many requests per rolling minute; 0 keeps MerchantPro's default (4 per second). The
+// returned settings carry the same limit, so the connector never trips it.
+func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
+	k.mu.Lock()
+	base := k.base
+	k.mu.Unlock()
+	if base == "" {
+		return platformsim.Store{}, fmt.Errorf("merchantprosim: start the simulator before adding stores")
+	}
+	cfg := StoreConfig{APIKey: "key-" + id, APISecret: "secret-" + id}
+	limit, window := k.Server.opts.RateLimit, k.Server.opts.RateWindow
+	if ratePerMin > 0 {
+		limit, window = ratePerMin, time.Minute
+		cfg.RateLimit, cfg.RateWindow = limit, window
+	}
+	k.Server.AddStore(id, cfg)
+	return platformsim.Store{
+		Settings: map[string]string{
+			"base_url":       StoreURL(base, id),
+			"rate_limit":     strconv.Itoa(limit),
+			"rate_window_ms": strconv.FormatInt(window.Milliseconds(), 10),
+		},
+		Secrets: map[string]string{"api_key": cfg.APIKey, "api_secret": cfg.APISecret,
+			"webhook_secret": "whsec-" + id},
+	}, nil
+}
+
+// NewProduct adds a simple product (stock and price on the product itself).
+func (k *Kit) NewProduct(store, sku string, stock int64, price decimal.Decimal) (platformsim.Product, error) {
+	k.mu.Lock()
+	k.next[store]++
+	id := 1000 + k.next[store]
+	k.mu.Unlock()
+	err := k.Server.AddProduct(store, Product{ID: id, SKU: sku, Name: "Product " + sku, Stock: stock,
+		PriceGross: price, PriceNet: price})
+	if err != nil {
+		return platformsim.Product{}, err
+	}
+	return platformsim.Product{ProductID: strconv.FormatInt(id, 10)}, nil
+}
+
+// Stock is what the store holds now.
+func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
+	pid, err := strconv.ParseInt(p.ProductID, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	var vid int64
+	if p.VariantID != "" {
+		if vid, err = strconv.ParseInt(p.VariantID, 10, 64); err != nil {
+			return 0, false
+		}
+	}
+	return k.Server.Stock(store, pid, vid)
+}
+
+// ObserveStock registers the observer.
+func (k *Kit) ObserveStock(o platformsim.StockObserver) {
+	k.mu.Lock()
+	k.observer = o
+	k.mu.Unlock()
+}
+
+// Calls counts the store's requests; writes are its authenticated product PATCHes.
+func (k *Kit) Calls(store string) platformsim.Calls {
+	s := k.Server.Calls(store)
+	return platformsim.Calls{Writes: s.Writes, Total: s.Total, RateLimited: s.RateLimited}
+}
