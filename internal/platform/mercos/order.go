@@ -1,0 +1,500 @@
+package mercos
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform"
+)
+
+// flexNum takes Mercos' loosely typed numbers: 12, 12.5, "12.5", null.
+type flexNum string
+
+func (f *flexNum) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*f = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*f = flexNum(strings.TrimSpace(s))
+	case b[0] == '{' || b[0] == '[':
+		*f = ""
+	default:
+		*f = flexNum(b)
+	}
+	return nil
+}
+
+func (f flexNum) str() string { return strings.TrimSpace(string(f)) }
+
+func (f flexNum) id() int64 {
+	n, _ := strconv.ParseInt(f.str(), 10, 64)
+	return max(n, 0)
+}
+
+// flexStr takes strings that may arrive as numbers or null.
+type flexStr = flexNum
+
+type clienteJSON struct {
+	ID           flexNum `json:"id"`
+	RazaoSocial  flexStr `json:"razao_social"`
+	NomeFantasia flexStr `json:"nome_fantasia"`
+	Tipo         flexStr `json:"tipo"` // J (company) or F (person)
+	CNPJ         flexStr `json:"cnpj"`
+	Rua          flexStr `json:"rua"`
+	Numero       flexStr `json:"numero"`
+	Complemento  flexStr `json:"complemento"`
+	Bairro       flexStr `json:"bairro"`
+	CEP          flexStr `json:"cep"`
+	Cidade       flexStr `json:"cidade"`
+	Estado       flexStr `json:"estado"`
+	Emails       []struct {
+		Email flexStr `json:"email"`
+	} `json:"emails"`
+	Telefones []struct {
+		Numero flexStr `json:"numero"`
+	} `json:"telefones"`
+	Excluido bool `json:"excluido"`
+}
+
+type enderecoJSON struct {
+	Endereco    flexStr `json:"endereco"`
+	Numero      flexStr `json:"numero"`
+	Complemento flexStr `json:"complemento"`
+	Bairro      flexStr `json:"bairro"`
+	Cidade      flexStr `json:"cidade"`
+	Estado      flexStr `json:"estado"`
+	CEP         flexStr `json:"cep"`
+}
+
+type itemJSON struct {
+	ID          flexNum `json:"id"`
+	ProdutoID   flexNum `json:"produto_id"`
+	Quantidade  flexNum `json:"quantidade"`
+	PrecoTabela flexNum `json:"preco_tabela"`
+	PrecoLiq    flexNum `json:"preco_liquido"`
+	Excluido    bool    `json:"excluido"`
+}
+
+type pedidoJSON struct {
+	ID                 flexNum         `json:"id"`
+	Numero             flexNum         `json:"numero"`
+	ClienteID          flexNum         `json:"cliente_id"`
+	Status             flexStr         `json:"status"`
+	CondicaoPagamento  flexStr         `json:"condicao_pagamento"`
+	FormaPagamentoID   flexNum         `json:"forma_pagamento_id"`
+	TransportadoraNome flexStr         `json:"transportadora_nome"`
+	NomeContato        flexStr         `json:"nome_contato"`
+	Itens              []itemJSON      `json:"itens"`
+	DataCriacao        flexStr         `json:"data_criacao"`
+	DataEmissao        flexStr         `json:"data_emissao"`
+	UltimaAlteracao    flexStr         `json:"ultima_alteracao"`
+	EnderecoEntrega    json.RawMessage `json:"endereco_entrega"`
+	ValorFrete         flexNum         `json:"valor_frete"`
+	Total              flexNum         `json:"total"`
+}
+
+// lookups resolve the ids an order carries (Mercos orders name the client and products
+// by id only).
+type lookups struct {
+	customers map[int64]clienteJSON
+	products  map[int64]productRef
+}
+
+// notOrderError marks a body that is not an order at all (garbage: worth a retry).
+type notOrderError struct{ snippet string }
+
+func (e *notOrderError) Error() string { return "body is not a Mercos order (" + e.snippet + ")" }
+
+// normaliseOrder turns one /v2/pedidos record into the canonical order.
+func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *time.Location, lk lookups) (domain.Order, error) {
+	body = bytes.TrimSpace(body)
+	var p pedidoJSON
+	if len(body) == 0 || body[0] != '{' || json.Unmarshal(body, &p) != nil {
+		return domain.Order{}, &notOrderError{snippet: snippet(body)}
+	}
+	id := p.ID.id()
+	if id <= 0 {
+		return domain.Order{}, fmt.Errorf("field id is missing or invalid")
+	}
+	out := domain.Order{
+		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: strconv.FormatInt(id, 10),
+		Number: p.Numero.str(), PlatformStatus: p.Status.str(), ShippingMethod: p.TransportadoraNome.str(),
+		PaymentMethod: p.CondicaoPagamento.str(), Lines: []domain.OrderLine{},
+	}
+	if out.PaymentMethod == "" && p.FormaPagamentoID.id() > 0 {
+		out.PaymentMethod = "forma_pagamento:" + p.FormaPagamentoID.str()
+	}
+	var err error
+	if out.Total, err = amount(p.Total, currency); err != nil {
+		return domain.Order{}, fmt.Errorf("field total: %v", err)
+	}
+	if out.ShippingCost, err = amount(p.ValorFrete, currency); err != nil {
+		return domain.Order{}, fmt.Errorf("field valor_frete: %v", err)
+	}
+	out.Discount = domain.Money{Amount: decimal.Zero, Currency: currency}
+	placed := firstNonEmpty(p.DataCriacao.str(), p.DataEmissao.str())
+	if placed == "" {
+		placed = p.UltimaAlteracao.str()
+	}
+	if out.PlacedAt, err = orderTime(placed, sp); err != nil {
+		return domain.Order{}, fmt.Errorf("field data_criacao: %v", err)
+	}
+	if out.UpdatedAt, err = orderTime(p.UltimaAlteracao.str(), sp); err != nil {
+		out.UpdatedAt = out.PlacedAt
+	}
+	// Customer.
+	cid := p.ClienteID.id()
+	if cid > 0 {
+		out.Customer.ExternalID = strconv.FormatInt(cid, 10)
+	}
+	if cl, ok := lk.customers[cid]; ok && cid > 0 {
+		cust := customerFrom(cl)
+		cust.ExternalID = out.Customer.ExternalID
+		out.Customer = cust
+	}
+	out.Customer.Tenant = conn.Tenant
+	if out.Customer.Name == "" {
+		out.Customer.Name = p.NomeContato.str()
+	}
+	out.Billing = out.Customer.Address
+	out.Shipping = out.Customer.Address
+	var ship enderecoJSON
+	if raw := bytes.TrimSpace(p.EnderecoEntrega); len(raw) > 0 && raw[0] == '{' && json.Unmarshal(raw, &ship) == nil {
+		if a := toAddress(ship, firstNonEmpty(p.NomeContato.str(), out.Customer.Name)); a != nil {
+			out.Shipping = a
+		}
+	}
+	// Lines.
+	for i, it := range p.Itens {
+		if it.Excluido {
+			continue
+		}
+		line, err := normaliseLine(it, currency, lk)
+		if err != nil {
+			return domain.Order{}, fmt.Errorf("field itens[%d].%v", i, err)
+		}
+		out.Lines = append(out.Lines, line)
+	}
+	return out, nil
+}
+
+func normaliseLine(it itemJSON, currency string, lk lookups) (domain.OrderLine, error) {
+	pid := it.ProdutoID.id()
+	if pid <= 0 {
+		return domain.OrderLine{}, fmt.Errorf("produto_id: missing or invalid")
+	}
+	qd, err := decimal.NewFromString(it.Quantidade.str())
+	if err != nil || !qd.IsPositive() || qd.GreaterThan(decimal.NewFromInt(1_000_000_000)) {
+		return domain.OrderLine{}, fmt.Errorf("quantidade: %q is not a positive number", truncate(it.Quantidade.str(), 20))
+	}
+	if !qd.Equal(qd.Truncate(0)) {
+		return domain.OrderLine{}, fmt.Errorf("quantidade: %s is fractional", qd)
+	}
+	qty := qd.IntPart()
+	list, err := amount(it.PrecoTabela, currency)
+	if err != nil {
+		return domain.OrderLine{}, fmt.Errorf("preco_tabela: %v", err)
+	}
+	net := list
+	if it.PrecoLiq.str() != "" {
+		if net, err = amount(it.PrecoLiq, currency); err != nil {
+			return domain.OrderLine{}, fmt.Errorf("preco_liquido: %v", err)
+		}
+	}
+	if list.Amount.IsZero() || net.Amount.GreaterThan(list.Amount) {
+		list = net // no table price, or a net above it: the net price is the unit price
+	}
+	line := domain.OrderLine{
+		ProductID: strconv.FormatInt(pid, 10), Quantity: qty, UnitPrice: list,
+		Discount: domain.Money{Amount: list.Amount.Sub(net.Amount).Mul(qd).Round(2), Currency: currency},
+	}
+	if ref, ok := lk.products[pid]; ok {
+		line.SKU, line.Name = ref.Codigo, ref.Nome
+		if ref.ParentID != 0 { // a grid child: the line names the variant of its parent
+			line.ProductID, line.VariantID = strconv.FormatInt(ref.ParentID, 10), strconv.FormatInt(pid, 10)
+			if parent, ok := lk.products[ref.ParentID]; ok && line.SKU == "" {
+				line.SKU = parent.Codigo
+			}
+		}
+	}
+	return line, nil
+}
+
+func customerFrom(cl clienteJSON) domain.Customer {
+	c := domain.Customer{
+		Name: firstNonEmpty(cl.RazaoSocial.str(), cl.NomeFantasia.str()), TradeName: cl.NomeFantasia.str(),
+		Document: digits(cl.CNPJ.str()),
+	}
+	if strings.EqualFold(cl.Tipo.str(), "J") || len(c.Document) == 14 {
+		c.CompanyName = cl.RazaoSocial.str()
+	}
+	for _, e := range cl.Emails {
+		if v := strings.ToLower(e.Email.str()); v != "" && c.Email == "" {
+			c.Email = v
+		}
+	}
+	for _, t := range cl.Telefones {
+		if v := t.Numero.str(); v != "" && !contains(c.Phones, v) {
+			c.Phones = append(c.Phones, v)
+		}
+	}
+	phone := ""
+	if len(c.Phones) > 0 {
+		phone = c.Phones[0]
+	}
+	c.Address = toAddress(enderecoJSON{Endereco: cl.Rua, Numero: cl.Numero, Complemento: cl.Complemento,
+		Bairro: cl.Bairro, Cidade: cl.Cidade, Estado: cl.Estado, CEP: cl.CEP}, c.Name)
+	if c.Address != nil {
+		c.Address.Phone = phone
+		c.Address.Country = "BR"
+	}
+	return c
+}
+
+func toAddress(a enderecoJSON, name string) *domain.Address {
+	if a.Endereco.str() == "" && a.Cidade.str() == "" && a.CEP.str() == "" {
+		return nil
+	}
+	return &domain.Address{
+		Name: name, Street: a.Endereco.str(), Number: a.Numero.str(), Complement: a.Complemento.str(),
+		Neighborhood: a.Bairro.str(), City: a.Cidade.str(), State: strings.ToUpper(a.Estado.str()),
+		PostalCode: digits(a.CEP.str()), Country: "BR",
+	}
+}
+
+// amount parses a Mercos amount; empty is zero.
+func amount(v flexNum, currency string) (domain.Money, error) {
+	s := v.str()
+	if s == "" {
+		return domain.Money{Amount: decimal.Zero, Currency: currency}, nil
+	}
+	if len(s) > 32 {
+		return domain.Money{}, fmt.Errorf("amount too long")
+	}
+	d, err := domain.ParseAmount(s)
+	if err != nil {
+		return domain.Money{}, err
+	}
+	return domain.Money{Amount: d, Currency: currency}, nil
+}
+
+// orderTime reads a Brazil-time timestamp (or date) as UTC.
+func orderTime(v string, sp *time.Location) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, fmt.Errorf("missing")
+	}
+	t, err := parseMercosTime(v, sp)
+	if err != nil || t.Year() < 2000 {
+		return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD HH:MM:SS", truncate(v, 40))
+	}
+	return t.UTC(), nil
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupsFor refreshes the customer and product lookups when an order names ids they
+// do not hold yet, and returns them.
+func (c *Connector) lookupsFor(ctx context.Context, conn domain.Connection, s settings, op string, orders []pedidoJSON) (lookups, error) {
+	st := c.state(conn, s)
+	needCust, needProd := false, false
+	st.custMu.Lock()
+	st.prodMu.Lock()
+	for _, o := range orders {
+		if id := o.ClienteID.id(); id > 0 {
+			if _, ok := st.customers[id]; !ok {
+				needCust = true
+			}
+		}
+		for _, it := range o.Itens {
+			if _, ok := st.products[it.ProdutoID.id()]; !ok {
+				needProd = true
+			}
+		}
+	}
+	st.prodMu.Unlock()
+	st.custMu.Unlock()
+	if needCust {
+		if err := c.refreshCustomers(ctx, conn, s, op); err != nil {
+			return lookups{}, err
+		}
+	}
+	if needProd {
+		if err := c.refreshProducts(ctx, conn, s, op); err != nil {
+			return lookups{}, err
+		}
+	}
+	lk := lookups{customers: map[int64]clienteJSON{}, products: map[int64]productRef{}}
+	st.custMu.Lock()
+	st.prodMu.Lock()
+	for _, o := range orders {
+		if cl, ok := st.customers[o.ClienteID.id()]; ok {
+			lk.customers[o.ClienteID.id()] = cl
+		}
+		for _, it := range o.Itens {
+			if r, ok := st.products[it.ProdutoID.id()]; ok {
+				lk.products[r.ID] = r
+				if p, ok := st.products[r.ParentID]; ok && r.ParentID != 0 {
+					lk.products[p.ID] = p
+				}
+			}
+		}
+	}
+	st.prodMu.Unlock()
+	st.custMu.Unlock()
+	return lk, nil
+}
+
+// PollOrders reads the next page of /v2/pedidos changed since the cursor, normalised.
+// The cursor encodes alterado_apos and the ids already taken in that second.
+func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, cursorStr string) (platform.OrderPage, error) {
+	const op = "poll_orders"
+	s, err := c.settings(conn)
+	if err != nil {
+		return platform.OrderPage{}, err
+	}
+	cur, err := decodeCursor(cursorStr, s.since)
+	if err != nil {
+		return platform.OrderPage{}, permanent(op, "%v", err)
+	}
+	var extra url.Values
+	if s.pageSize > 0 {
+		extra = url.Values{"registros_por_pagina": {strconv.Itoa(s.pageSize)}}
+	}
+	recs, next, more, err := c.page(ctx, conn, s, op, "/v2/pedidos", cur, extra)
+	if err != nil {
+		return platform.OrderPage{}, err
+	}
+	parsed := make([]pedidoJSON, 0, len(recs))
+	for _, r := range recs {
+		var p pedidoJSON
+		_ = json.Unmarshal(r.raw, &p) // a bad record is reported by normaliseOrder below
+		parsed = append(parsed, p)
+	}
+	lk, err := c.lookupsFor(ctx, conn, s, op, parsed)
+	if err != nil {
+		return platform.OrderPage{}, err
+	}
+	page := platform.OrderPage{Orders: []domain.Order{}, Next: next.encode(), More: more}
+	for _, r := range recs {
+		o, err := normaliseOrder(r.raw, conn, s.currency, c.sp, lk)
+		if err != nil {
+			// One malformed order must not stall intake; it is logged (no secrets) and skipped.
+			c.log.Warn("mercos: skipping an order that does not normalise", "connection", conn.ID, "order_id", r.id, "error", err.Error())
+			continue
+		}
+		page.Orders = append(page.Orders, o)
+	}
+	return page, nil
+}
+
+// FetchOrder reads GET /v2/pedidos/{id}. Mercos allows it in the sandbox but blocks it
+// in production, where orders arrive complete through PollOrders.
+func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, platformOrderID string) (domain.Order, error) {
+	const op = "fetch_order"
+	s, err := c.settings(conn)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	id, ok := parseID(platformOrderID)
+	if !ok {
+		return domain.Order{}, permanent(op, "invalid Mercos order id %q", truncate(platformOrderID, 40))
+	}
+	r := request{op: op, method: http.MethodGet, path: "/v2/pedidos/" + strconv.FormatInt(id, 10),
+		notFound: fmt.Sprintf("order %d not found on Mercos", id)}
+	resp, err := c.do(ctx, conn, s, r)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	var p pedidoJSON
+	if json.Unmarshal(resp.body, &p) != nil {
+		return domain.Order{}, transient(op, "GET %s: body is not a Mercos order (%s)", r.path, snippet(resp.body))
+	}
+	lk, err := c.lookupsFor(ctx, conn, s, op, []pedidoJSON{p})
+	if err != nil {
+		return domain.Order{}, err
+	}
+	o, err := normaliseOrder(resp.body, conn, s.currency, c.sp, lk)
+	if err != nil {
+		if _, bad := err.(*notOrderError); bad {
+			return domain.Order{}, transient(op, "GET %s: %v", r.path, err)
+		}
+		return domain.Order{}, permanent(op, "order %d: %v", id, err)
+	}
+	return o, nil
+}
+
+// VerifyWebhook always fails: Mercos sends no webhooks; orders are polled.
+func (c *Connector) VerifyWebhook(context.Context, domain.Connection, platform.WebhookRequest) (platform.WebhookEvent, error) {
+	return platform.WebhookEvent{}, permanent("verify_webhook", "Mercos has no webhooks; its orders are taken by polling (PollOrders)")
+}
+
+// WriteOrderStatus writes back what the Mercos API can hold: a cancelling status goes to
+// POST /v1/pedidos/cancelar/{id}; a tracking code to the order's "rastreamento" with PUT
+// /v2/pedidos/{id}. Other statuses have no documented write and answer a Permanent error.
+func (c *Connector) WriteOrderStatus(ctx context.Context, conn domain.Connection, platformOrderID string, u domain.OrderStatusUpdate) error {
+	const op = "write_order_status"
+	s, err := c.settings(conn)
+	if err != nil {
+		return err
+	}
+	id, ok := parseID(platformOrderID)
+	if !ok {
+		return permanent(op, "invalid Mercos order id %q", truncate(platformOrderID, 40))
+	}
+	idStr := strconv.FormatInt(id, 10)
+	notFound := fmt.Sprintf("order %d not found on Mercos", id)
+	status := strings.ToLower(strings.TrimSpace(u.PlatformStatus))
+	if isCancel(status) {
+		r := request{op: op, method: http.MethodPost, path: "/v1/pedidos/cancelar/" + idStr, notFound: notFound}
+		_, err := c.do(ctx, conn, s, r)
+		return err
+	}
+	if code := strings.TrimSpace(u.TrackingCode); code != "" {
+		raw, _ := json.Marshal(map[string]string{"rastreamento": code})
+		r := request{op: op, method: http.MethodPut, path: "/v2/pedidos/" + idStr, body: raw, notFound: notFound}
+		if _, err := c.do(ctx, conn, s, r); err != nil {
+			return err
+		}
+	}
+	switch status {
+	case "", "2", "gerado", "shipped", "invoiced", "faturado", "enviado":
+		return nil // nothing else to write: Mercos keeps these on its own side
+	}
+	return permanent(op, "Mercos has no documented API write for order status %q (only cancel and tracking are written)", truncate(u.PlatformStatus, 40))
+}
+
+func isCancel(s string) bool {
+	return s == "0" || strings.HasPrefix(s, "cancel")
+}
