@@ -1,0 +1,492 @@
+package woocommerce
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform"
+)
+
+// FetchOrder reads GET orders/{id} and normalises it.
+func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, platformOrderID string) (domain.Order, error) {
+	s, err := c.settings(conn)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	id, ok := parseID(platformOrderID)
+	if !ok {
+		return domain.Order{}, permanent("fetch_order", "invalid WooCommerce order id %q", truncate(platformOrderID, 40))
+	}
+	r := request{op: "fetch_order", method: http.MethodGet, path: "/orders/" + strconv.FormatInt(id, 10),
+		notFound: fmt.Sprintf("order %d not found on WooCommerce", id)}
+	resp, err := c.do(ctx, conn, s, r)
+	if err != nil {
+		return domain.Order{}, err
+	}
+	o, err := NormaliseOrder(resp.body, conn)
+	if err != nil {
+		var nj *notOrderError
+		if errors.As(err, &nj) {
+			return domain.Order{}, transient("fetch_order", "GET %s: %v", r.path, err)
+		}
+		return domain.Order{}, permanent("fetch_order", "order %d: %v", id, err)
+	}
+	return o, nil
+}
+
+// PollOrders lists orders modified since the cursor, oldest first, page_size at a
+// time. WooCommerce delivers webhooks once, without retries, so polling is what makes
+// order intake complete. The cursor is "<modified_after RFC 3339>|<page>"; "" starts at
+// the orders_since setting (or the beginning). Each finished pass restarts one second
+// before the newest modification seen, so orders changed within that second are never
+// missed (the hub de-duplicates the repeats).
+func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, cursor string) (platform.OrderPage, error) {
+	s, err := c.settings(conn)
+	if err != nil {
+		return platform.OrderPage{}, err
+	}
+	after, page := s.ordersSince, 1
+	if cursor != "" {
+		ts, p, ok := strings.Cut(cursor, "|")
+		t, terr := time.Parse(time.RFC3339, ts)
+		n, perr := strconv.Atoi(p)
+		if !ok || terr != nil || perr != nil || n < 1 {
+			return platform.OrderPage{}, permanent("poll_orders", "invalid order cursor %q", truncate(cursor, 60))
+		}
+		after, page = t.UTC(), n
+	}
+	q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(s.pageSize)},
+		"orderby": {"modified"}, "order": {"asc"}, "dates_are_gmt": {"true"}}
+	if !after.IsZero() {
+		q.Set("modified_after", after.Format("2006-01-02T15:04:05"))
+	}
+	r := request{op: "poll_orders", method: http.MethodGet, path: "/orders", query: q}
+	resp, err := c.do(ctx, conn, s, r)
+	if err != nil {
+		return platform.OrderPage{}, err
+	}
+	var raws []json.RawMessage
+	if err := json.Unmarshal(resp.body, &raws); err != nil {
+		return platform.OrderPage{}, transient(r.op, "GET /orders: HTTP %d with an unexpected body (%s)", resp.status, snippet(resp.body))
+	}
+	out := platform.OrderPage{Orders: make([]domain.Order, 0, len(raws))}
+	newest := after
+	var bad []string
+	for _, raw := range raws {
+		o, err := NormaliseOrder(raw, conn)
+		if err != nil {
+			// One broken order must not stop intake: name it and go on.
+			bad = append(bad, err.Error())
+			continue
+		}
+		out.Orders = append(out.Orders, o)
+		if o.UpdatedAt.After(newest) {
+			newest = o.UpdatedAt
+		}
+	}
+	pages, _ := strconv.Atoi(strings.TrimSpace(resp.header.Get("X-WP-TotalPages")))
+	more := len(raws) == s.pageSize
+	if pages > 0 {
+		more = page < pages
+	}
+	if more {
+		out.Next, out.More = after.Format(time.RFC3339)+"|"+strconv.Itoa(page+1), true
+	} else if !newest.IsZero() {
+		next := newest.Add(-time.Second)
+		if next.Before(after) {
+			next = after
+		}
+		out.Next = next.Format(time.RFC3339) + "|1"
+	}
+	return out, joinBad(bad)
+}
+
+func joinBad(bad []string) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	return permanent("poll_orders", "%d order(s) could not be read: %s", len(bad), truncate(strings.Join(bad, "; "), 500))
+}
+
+// notOrderError marks a body that is not an order at all (garbage: worth a retry).
+type notOrderError struct{ snippet string }
+
+func (e *notOrderError) Error() string { return "body is not a WooCommerce order (" + e.snippet + ")" }
+
+// amount is a WooCommerce money value: a decimal string, sometimes a number or null.
+type amount string
+
+func (a *amount) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*a = ""
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = amount(strings.TrimSpace(s))
+	case b[0] == '-' || (b[0] >= '0' && b[0] <= '9'):
+		*a = amount(b)
+	default:
+		return fmt.Errorf("not an amount")
+	}
+	return nil
+}
+
+// dec parses the amount; empty is zero. Negative values are allowed only when signed.
+func (a amount) dec(signed bool) (decimal.Decimal, error) {
+	s := string(a)
+	if s == "" {
+		return decimal.Zero, nil
+	}
+	if len(s) > 32 {
+		return decimal.Decimal{}, fmt.Errorf("amount too long")
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("not a decimal number: %q", truncate(s, 32))
+	}
+	if d.IsNegative() && !signed {
+		return decimal.Decimal{}, fmt.Errorf("negative amount %s", s)
+	}
+	return d, nil
+}
+
+type addressJSON struct {
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name"`
+	Company      string `json:"company"`
+	Address1     string `json:"address_1"`
+	Address2     string `json:"address_2"`
+	City         string `json:"city"`
+	State        string `json:"state"`
+	Postcode     string `json:"postcode"`
+	Country      string `json:"country"`
+	Email        string `json:"email"`
+	Phone        string `json:"phone"`
+	Number       string `json:"number"`       // Brazilian Market on WooCommerce
+	Neighborhood string `json:"neighborhood"` // idem
+	PersonType   string `json:"persontype"`   // F or J
+	CPF          string `json:"cpf"`
+	CNPJ         string `json:"cnpj"`
+	Cellphone    string `json:"cellphone"`
+}
+
+func (a addressJSON) name() string {
+	return strings.TrimSpace(strings.TrimSpace(a.FirstName) + " " + strings.TrimSpace(a.LastName))
+}
+
+type lineJSON struct {
+	Name        string      `json:"name"`
+	ProductID   json.Number `json:"product_id"`
+	VariationID json.Number `json:"variation_id"`
+	Quantity    json.Number `json:"quantity"`
+	Subtotal    amount      `json:"subtotal"`
+	SubtotalTax amount      `json:"subtotal_tax"`
+	Total       amount      `json:"total"`
+	TotalTax    amount      `json:"total_tax"`
+	SKU         string      `json:"sku"`
+	MetaData    []metaJSON  `json:"meta_data"`
+}
+
+type metaJSON struct {
+	Key   string          `json:"key"`
+	Value json.RawMessage `json:"value"`
+}
+
+func (m metaJSON) str() string {
+	var s string
+	if json.Unmarshal(m.Value, &s) == nil {
+		return strings.TrimSpace(s)
+	}
+	return ""
+}
+
+type orderJSON struct {
+	ID                 json.Number `json:"id"`
+	Number             string      `json:"number"`
+	Status             string      `json:"status"`
+	Currency           string      `json:"currency"`
+	DateCreated        string      `json:"date_created"`
+	DateCreatedGMT     string      `json:"date_created_gmt"`
+	DateModified       string      `json:"date_modified"`
+	DateModifiedGMT    string      `json:"date_modified_gmt"`
+	DiscountTotal      amount      `json:"discount_total"`
+	DiscountTax        amount      `json:"discount_tax"`
+	ShippingTotal      amount      `json:"shipping_total"`
+	ShippingTax        amount      `json:"shipping_tax"`
+	Total              amount      `json:"total"`
+	CustomerID         json.Number `json:"customer_id"`
+	Billing            addressJSON `json:"billing"`
+	Shipping           addressJSON `json:"shipping"`
+	PaymentMethod      string      `json:"payment_method"`
+	PaymentMethodTitle string      `json:"payment_method_title"`
+	MetaData           []metaJSON  `json:"meta_data"`
+	LineItems          []lineJSON  `json:"line_items"`
+	ShippingLines      []struct {
+		MethodTitle string `json:"method_title"`
+		MethodID    string `json:"method_id"`
+	} `json:"shipping_lines"`
+	FeeLines []struct {
+		Name     string `json:"name"`
+		Total    amount `json:"total"`
+		TotalTax amount `json:"total_tax"`
+	} `json:"fee_lines"`
+}
+
+// NormaliseOrder turns a REST v3 order (as GET orders/{id} and order webhooks send it)
+// into the canonical order. Amounts are gross of tax: a line's unit price is
+// (subtotal+subtotal_tax)/quantity and its discount the coupon share
+// (subtotal+subtotal_tax)-(total+total_tax). The order discount is the whole discount:
+// coupons (discount_total+discount_tax, already spread over the lines) plus negative
+// fees, which Brazilian stores use for PIX/boleto discounts. Positive fees have no
+// canonical field; Total is the store's total and includes them.
+func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
+	var o orderJSON
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return domain.Order{}, &notOrderError{snippet: snippet(body)}
+	}
+	if err := json.Unmarshal(trimmed, &o); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return domain.Order{}, fmt.Errorf("field %s has the wrong type", truncate(te.Field, 60))
+		}
+		return domain.Order{}, &notOrderError{snippet: snippet(body)}
+	}
+	id, ok := parseID(o.ID.String())
+	if !ok {
+		return domain.Order{}, fmt.Errorf("field id is missing or invalid")
+	}
+	currency := strings.ToUpper(strings.TrimSpace(o.Currency))
+	if currency == "" {
+		currency = strings.ToUpper(conn.Currency)
+	}
+	if currency == "" {
+		currency = "BRL"
+	}
+	if len(currency) != 3 {
+		return domain.Order{}, fmt.Errorf("field currency: %q is not an ISO currency", truncate(currency, 10))
+	}
+	out := domain.Order{
+		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: strconv.FormatInt(id, 10),
+		Number: firstNonEmpty(strings.TrimSpace(o.Number), strconv.FormatInt(id, 10)), PlatformStatus: strings.TrimSpace(o.Status),
+		PaymentMethod: firstNonEmpty(strings.TrimSpace(o.PaymentMethod), strings.TrimSpace(o.PaymentMethodTitle)),
+		Lines:         []domain.OrderLine{},
+	}
+	var err error
+	sum := func(field string, signed bool, parts ...amount) decimal.Decimal {
+		total := decimal.Zero
+		for _, p := range parts {
+			if err != nil {
+				return total
+			}
+			d, e := p.dec(signed)
+			if e != nil {
+				err = fmt.Errorf("field %s: %v", field, e)
+			}
+			total = total.Add(d)
+		}
+		return total
+	}
+	m := func(d decimal.Decimal) domain.Money { return domain.Money{Amount: d, Currency: currency} }
+	discount := sum("discount_total", false, o.DiscountTotal, o.DiscountTax)
+	for i, f := range o.FeeLines {
+		if fee := sum(fmt.Sprintf("fee_lines[%d].total", i), true, f.Total, f.TotalTax); fee.IsNegative() {
+			discount = discount.Add(fee.Neg())
+		}
+	}
+	out.Discount = m(discount)
+	out.ShippingCost = m(sum("shipping_total", false, o.ShippingTotal, o.ShippingTax))
+	out.Total = m(sum("total", false, o.Total))
+	if err != nil {
+		return domain.Order{}, err
+	}
+	if out.PlacedAt, err = wcTime(o.DateCreatedGMT, o.DateCreated); err != nil {
+		return domain.Order{}, fmt.Errorf("field date_created_gmt: %v", err)
+	}
+	if o.DateModifiedGMT != "" || o.DateModified != "" {
+		if out.UpdatedAt, err = wcTime(o.DateModifiedGMT, o.DateModified); err != nil {
+			return domain.Order{}, fmt.Errorf("field date_modified_gmt: %v", err)
+		}
+	}
+	if out.UpdatedAt.IsZero() {
+		out.UpdatedAt = out.PlacedAt
+	}
+	var methods []string
+	for _, sl := range o.ShippingLines {
+		if t := firstNonEmpty(strings.TrimSpace(sl.MethodTitle), strings.TrimSpace(sl.MethodID)); t != "" {
+			methods = append(methods, t)
+		}
+	}
+	out.ShippingMethod = strings.Join(methods, " + ")
+	normaliseCustomer(&out, o)
+	for i, l := range o.LineItems {
+		line, err := normaliseLine(l, currency)
+		if err != nil {
+			return domain.Order{}, fmt.Errorf("field line_items[%d].%v", i, err)
+		}
+		out.Lines = append(out.Lines, line)
+	}
+	return out, nil
+}
+
+func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
+	qd, err := decimal.NewFromString(l.Quantity.String())
+	if err != nil || !qd.IsPositive() || !qd.IsInteger() || qd.GreaterThan(decimal.NewFromInt(1<<40)) {
+		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive whole number", truncate(l.Quantity.String(), 20))
+	}
+	qty := qd.IntPart()
+	parse := func(field string, parts ...amount) (decimal.Decimal, error) {
+		t := decimal.Zero
+		for _, p := range parts {
+			d, err := p.dec(false)
+			if err != nil {
+				return t, fmt.Errorf("%s: %v", field, err)
+			}
+			t = t.Add(d)
+		}
+		return t, nil
+	}
+	gross, err := parse("subtotal", l.Subtotal, l.SubtotalTax)
+	if err != nil {
+		return domain.OrderLine{}, err
+	}
+	paid, err := parse("total", l.Total, l.TotalTax)
+	if err != nil {
+		return domain.OrderLine{}, err
+	}
+	disc := gross.Sub(paid)
+	if disc.IsNegative() {
+		disc = decimal.Zero
+	}
+	line := domain.OrderLine{
+		SKU: strings.TrimSpace(l.SKU), ProductID: idString(l.ProductID), VariantID: idString(l.VariationID),
+		Name: strings.TrimSpace(l.Name), Quantity: qty,
+		UnitPrice: domain.Money{Amount: gross.DivRound(qd, domain.MaxMoneyDecimals), Currency: currency},
+		Discount:  domain.Money{Amount: disc, Currency: currency},
+	}
+	for _, md := range l.MetaData {
+		switch strings.ToLower(md.Key) {
+		case "_global_unique_id", "ean", "_ean", "gtin", "_gtin":
+			if v := md.str(); v != "" && line.EAN == "" {
+				line.EAN = v
+			}
+		}
+	}
+	return line, nil
+}
+
+// idString maps WooCommerce's 0 (none) to empty.
+func idString(n json.Number) string {
+	if id, ok := parseID(n.String()); ok {
+		return strconv.FormatInt(id, 10)
+	}
+	return ""
+}
+
+func normaliseCustomer(out *domain.Order, o orderJSON) {
+	b, sh := o.Billing, o.Shipping
+	meta := map[string]string{}
+	for _, md := range o.MetaData {
+		if v := md.str(); v != "" {
+			meta[md.Key] = v
+		}
+	}
+	cpf := firstNonEmpty(b.CPF, meta["_billing_cpf"])
+	cnpj := firstNonEmpty(b.CNPJ, meta["_billing_cnpj"])
+	doc := firstNonEmpty(cpf, cnpj)
+	if strings.EqualFold(firstNonEmpty(b.PersonType, meta["_billing_persontype"]), "J") || strings.TrimSpace(meta["_billing_persontype"]) == "2" {
+		doc = firstNonEmpty(cnpj, cpf)
+	}
+	cu := domain.Customer{
+		Tenant: out.Tenant, ExternalID: idString(o.CustomerID), Name: firstNonEmpty(b.name(), sh.name()),
+		CompanyName: strings.TrimSpace(firstNonEmpty(b.Company, sh.Company)), Document: digits(doc),
+		Email: strings.ToLower(strings.TrimSpace(b.Email)),
+	}
+	for _, p := range []string{b.Phone, firstNonEmpty(b.Cellphone, meta["_billing_cellphone"]), sh.Phone} {
+		if p = strings.TrimSpace(p); p != "" && !contains(cu.Phones, p) {
+			cu.Phones = append(cu.Phones, p)
+		}
+	}
+	b.Number = firstNonEmpty(b.Number, meta["_billing_number"])
+	b.Neighborhood = firstNonEmpty(b.Neighborhood, meta["_billing_neighborhood"])
+	sh.Number = firstNonEmpty(sh.Number, meta["_shipping_number"])
+	sh.Neighborhood = firstNonEmpty(sh.Neighborhood, meta["_shipping_neighborhood"])
+	phone := firstNonEmpty(strings.TrimSpace(b.Cellphone), strings.TrimSpace(b.Phone))
+	out.Billing = toAddress(b, phone)
+	out.Shipping = toAddress(sh, firstNonEmpty(strings.TrimSpace(sh.Phone), phone))
+	if out.Shipping != nil && out.Shipping.Name == "" && out.Billing != nil {
+		out.Shipping.Name = out.Billing.Name
+	}
+	cu.Address = out.Billing
+	out.Customer = cu
+}
+
+func toAddress(a addressJSON, phone string) *domain.Address {
+	if strings.TrimSpace(a.Address1+a.City+a.Postcode) == "" {
+		return nil
+	}
+	return &domain.Address{
+		Name: a.name(), Street: strings.TrimSpace(a.Address1), Number: strings.TrimSpace(a.Number),
+		Complement: strings.TrimSpace(a.Address2), Neighborhood: strings.TrimSpace(a.Neighborhood),
+		City: strings.TrimSpace(a.City), State: strings.TrimSpace(a.State), PostalCode: strings.TrimSpace(a.Postcode),
+		Country: strings.TrimSpace(a.Country), Phone: phone,
+	}
+}
+
+// wcTime reads WooCommerce's "2006-01-02T15:04:05" GMT time; the site-local value is
+// the fallback (taken as UTC) for payloads without the _gmt field.
+func wcTime(gmt, local string) (time.Time, error) {
+	v := strings.TrimSpace(firstNonEmpty(gmt, local))
+	if v == "" {
+		return time.Time{}, fmt.Errorf("missing")
+	}
+	for _, layout := range []string{"2006-01-02T15:04:05", time.RFC3339, "2006-01-02 15:04:05"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DDTHH:MM:SS", truncate(v, 40))
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func digits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,113 @@
+package woocommercesim
+
+import (
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
+)
+
+// Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
+type Kit struct {
+	Server *Server
+
+	mu       sync.Mutex
+	base     string
+	observer platformsim.StockObserver
+}
+
+var _ platformsim.Simulator = (*Kit)(nil)
+
+// NewKit builds a simulator with the connector's default limit.
+func NewKit() *Kit {
+	k := &Kit{}
+	k.Server = New(Options{OnStockWrite: k.onStock})
+	return k
+}
+
+func (k *Kit) onStock(store, productID, variantID string, stock int64, at time.Time) {
+	k.mu.Lock()
+	o := k.observer
+	k.mu.Unlock()
+	if o != nil {
+		o(store, platformsim.Product{ProductID: productID, VariantID: variantID}, stock, at)
+	}
+}
+
+// Platform is "woocommerce".
+func (k *Kit) Platform() string { return "woocommerce" }
+
+// Start listens on addr.
+func (k *Kit) Start(addr string) (string, error) {
+	base, err := k.Server.Start(addr)
+	k.mu.Lock()
+	k.base = base
+	k.mu.Unlock()
+	return base, err
+}
+
+// Close stops the listener.
+func (k *Kit) Close() { k.Server.Close() }
+
+// NewStore adds a store with generated keys. The simulator speaks plain HTTP on
+// loopback, so the settings allow it (insecure_http); real stores need HTTPS.
+func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
+	k.mu.Lock()
+	base := k.base
+	k.mu.Unlock()
+	if base == "" {
+		return platformsim.Store{}, fmt.Errorf("woocommercesim: start the simulator before adding stores")
+	}
+	cfg := StoreConfig{ConsumerKey: "ck_" + id, ConsumerSecret: "cs_" + id, RateLimitPerMin: ratePerMin}
+	k.Server.AddStore(id, cfg)
+	limit := ratePerMin
+	if limit <= 0 {
+		limit = k.Server.opts.RateLimitPerMin
+	}
+	return platformsim.Store{
+		Settings: map[string]string{"base_url": StoreURL(base, id), "insecure_http": "true",
+			"rate_limit_per_min": strconv.Itoa(limit), "batch_size": strconv.Itoa(k.Server.opts.BatchLimit)},
+		Secrets: map[string]string{"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret,
+			"webhook_secret": "whsec-" + id},
+	}, nil
+}
+
+// NewProduct adds a simple product managing its stock.
+func (k *Kit) NewProduct(store, sku string, stock int64, price decimal.Decimal) (platformsim.Product, error) {
+	id, err := k.Server.AddProduct(store, sku, stock, price)
+	if err != nil {
+		return platformsim.Product{}, err
+	}
+	return platformsim.Product{ProductID: strconv.FormatInt(id, 10)}, nil
+}
+
+// Stock is what the store holds now.
+func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
+	idStr := p.ProductID
+	if p.VariantID != "" {
+		idStr = p.VariantID
+	}
+	id, err := strconv.ParseInt(idStr, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	it, ok := k.Server.Item(store, id)
+	return it.Stock, ok
+}
+
+// ObserveStock registers the observer.
+func (k *Kit) ObserveStock(o platformsim.StockObserver) {
+	k.mu.Lock()
+	k.observer = o
+	k.mu.Unlock()
+}
+
+// Calls counts the store's requests.
+func (k *Kit) Calls(store string) platformsim.Calls {
+	s := k.Server.Calls(store)
+	return platformsim.Calls{Writes: s.Writes, Total: s.Total, RateLimited: s.RateLimited}
+}
