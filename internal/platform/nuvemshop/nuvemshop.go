@@ -1,0 +1,294 @@
+// Package nuvemshop is the Nuvemshop / Tiendanube connector: batched stock and price
+// pushes (PATCH /products/stock-price), variant and product writes, read-back, catalogue
+// paging, webhook verification (X-Linkedstore-HMAC-SHA256), order fetch and status
+// write-back over the REST API at {base_url}/{store_id}/..., authenticated with
+// "Authentication: bearer <token>" and a User-Agent naming the app.
+package nuvemshop
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform"
+)
+
+// Name is the platform name used in routes and connections.
+const Name = "nuvemshop"
+
+// Documented defaults. The leaky bucket holds 40 requests and drains 2 a second per
+// (store, app); Next/Evolution plans get ten times that (set the two settings).
+// PATCH /products/stock-price takes at most 50 variants, lists at most 200 per page.
+const (
+	DefaultBaseURL       = "https://api.nuvemshop.com.br/v1"
+	DefaultUserAgent     = "Ponte (https://github.com/ponte-hub/ponte)"
+	DefaultBucket        = 40
+	DefaultRatePerSec    = 2.0
+	DefaultBatchSize     = 50
+	MaxBatchSize         = 50
+	DefaultPageSize      = 200
+	MaxPageSize          = 200
+	DefaultTimeout       = 10 * time.Second
+	DefaultMaxWait       = 30 * time.Second
+	DefaultLanguage      = "pt"
+	DefaultCancelReason  = "other"
+	readBackIDsPerCall   = 30 // GET /products?ids= takes at most 30 ids
+	maxWebhookBodyBytes  = 1 << 20
+	secretAccessToken    = "access_token"
+	secretAppSecret      = "app_secret"
+	headerWebhookHMAC    = "X-Linkedstore-Hmac-Sha256"
+	headerRateLimit      = "X-Rate-Limit-Limit"
+	headerRateRemaining  = "X-Rate-Limit-Remaining"
+	headerRateReset      = "X-Rate-Limit-Reset"
+	defaultCurrency      = "BRL"
+	defaultNotifyOnShip  = true
+	defaultCancelRestock = true
+)
+
+// Options tune the connector; the zero value is ready for production.
+type Options struct {
+	// HTTPClient sends requests; nil means a client with a pooled transport.
+	HTTPClient *http.Client
+	// Now is the clock for read-back stamps; nil means time.Now. The limiter always
+	// runs on the real clock (its timers do).
+	Now func() time.Time
+	// MaxConcurrency bounds parallel requests of one call (default 4); the
+	// per-connection limiter is the real bound.
+	MaxConcurrency int
+	// Logger receives rate-limit events; never tokens. Nil discards.
+	Logger *slog.Logger
+}
+
+// Connector implements platform.Connector, platform.CatalogReader for Nuvemshop.
+type Connector struct {
+	secrets platform.Secrets
+	opts    Options
+	client  *http.Client
+	log     *slog.Logger
+
+	mu    sync.Mutex
+	conns map[string]*connState
+
+	calls, throttled atomic.Int64
+}
+
+var (
+	_ platform.Connector     = (*Connector)(nil)
+	_ platform.CatalogReader = (*Connector)(nil)
+)
+
+// New builds a connector reading credentials from secrets.
+func New(secrets platform.Secrets, opts Options) *Connector {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxConcurrency <= 0 {
+		opts.MaxConcurrency = 4
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 32
+		client = &http.Client{Transport: tr}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Connector{secrets: secrets, opts: opts, client: client, log: log, conns: map[string]*connState{}}
+}
+
+// Platform returns "nuvemshop".
+func (c *Connector) Platform() string { return Name }
+
+// Stats counts what the connector did since it was built.
+type Stats struct {
+	HTTPCalls   int64 `json:"http_calls"`
+	RateLimited int64 `json:"rate_limited"`
+}
+
+// Stats returns the connector's counters.
+func (c *Connector) Stats() Stats {
+	return Stats{HTTPCalls: c.calls.Load(), RateLimited: c.throttled.Load()}
+}
+
+// settings are a connection's parsed settings.
+type settings struct {
+	api            string // base URL + "/" + store id, no trailing slash
+	storeID        string
+	userAgent      string
+	bucket         float64
+	perSec         float64
+	maxWait        time.Duration
+	timeout        time.Duration
+	batchSize      int
+	pageSize       int
+	language       string
+	locationID     string
+	currency       string
+	notifyCustomer bool
+	cancelReason   string
+	cancelRestock  bool
+}
+
+func (c *Connector) settings(conn domain.Connection) (settings, error) {
+	var s settings
+	base := strings.TrimRight(strings.TrimSpace(conn.Setting("base_url", DefaultBaseURL)), "/")
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return s, configErr(conn, "base_url", "must be an http(s) URL")
+	}
+	s.storeID = strings.TrimSpace(conn.Setting("store_id", ""))
+	if s.storeID == "" || !validID(s.storeID) {
+		return s, configErr(conn, "store_id", "must be the numeric store id (user_id of the app's token)")
+	}
+	s.api = base + "/" + s.storeID
+	s.userAgent = strings.TrimSpace(conn.Setting("user_agent", DefaultUserAgent))
+	if strings.ContainsAny(s.userAgent, "\r\n") {
+		return s, configErr(conn, "user_agent", "must be one line: app name and contact")
+	}
+	bucket, err := intSetting(conn, "rate_limit_bucket", DefaultBucket, 1, 100000)
+	if err != nil {
+		return s, err
+	}
+	s.bucket = float64(bucket)
+	if s.perSec, err = floatSetting(conn, "rate_limit_per_sec", DefaultRatePerSec); err != nil {
+		return s, err
+	}
+	ms, err := intSetting(conn, "max_wait_ms", int(DefaultMaxWait/time.Millisecond), 0, 24*3600*1000)
+	if err != nil {
+		return s, err
+	}
+	s.maxWait = time.Duration(ms) * time.Millisecond
+	if ms, err = intSetting(conn, "timeout_ms", int(DefaultTimeout/time.Millisecond), 1, 600000); err != nil {
+		return s, err
+	}
+	s.timeout = time.Duration(ms) * time.Millisecond
+	if s.batchSize, err = intSetting(conn, "batch_size", DefaultBatchSize, 1, MaxBatchSize); err != nil {
+		return s, err
+	}
+	if s.pageSize, err = intSetting(conn, "catalog_page_size", DefaultPageSize, 1, MaxPageSize); err != nil {
+		return s, err
+	}
+	s.language = strings.TrimSpace(conn.Setting("language", DefaultLanguage))
+	s.locationID = strings.TrimSpace(conn.Setting("location_id", ""))
+	if s.notifyCustomer, err = boolSetting(conn, "notify_customer", defaultNotifyOnShip); err != nil {
+		return s, err
+	}
+	if s.cancelRestock, err = boolSetting(conn, "cancel_restock", defaultCancelRestock); err != nil {
+		return s, err
+	}
+	s.cancelReason = conn.Setting("cancel_reason", DefaultCancelReason)
+	switch s.cancelReason {
+	case "customer", "inventory", "fraud", "other":
+	default:
+		return s, configErr(conn, "cancel_reason", "must be customer, inventory, fraud or other")
+	}
+	s.currency = strings.ToUpper(strings.TrimSpace(conn.Currency))
+	if s.currency == "" {
+		s.currency = defaultCurrency
+	}
+	return s, nil
+}
+
+func configErr(conn domain.Connection, name, msg string) *platform.Error {
+	return permanent("config", "connection %s: setting %s %s", conn.ID, name, msg)
+}
+
+func intSetting(conn domain.Connection, name string, def, lo, hi int) (int, error) {
+	v := strings.TrimSpace(conn.Setting(name, ""))
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, configErr(conn, name, fmt.Sprintf("must be an integer from %d to %d, got %q", lo, hi, truncate(v, 40)))
+	}
+	return n, nil
+}
+
+func floatSetting(conn domain.Connection, name string, def float64) (float64, error) {
+	v := strings.TrimSpace(conn.Setting(name, ""))
+	if v == "" {
+		return def, nil
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(f > 0) || f > 100000 {
+		return 0, configErr(conn, name, fmt.Sprintf("must be a positive number, got %q", truncate(v, 40)))
+	}
+	return f, nil
+}
+
+func boolSetting(conn domain.Connection, name string, def bool) (bool, error) {
+	v := strings.TrimSpace(conn.Setting(name, ""))
+	if v == "" {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, configErr(conn, name, fmt.Sprintf("must be true or false, got %q", truncate(v, 40)))
+	}
+	return b, nil
+}
+
+// connState is what the connector keeps per connection: its leaky-bucket mirror.
+type connState struct {
+	limiter atomic.Pointer[bucketLimiter]
+	calls   atomic.Int64
+	tok     tokenCache
+}
+
+// state returns the connection's state, rebuilding the limiter when its settings changed.
+func (c *Connector) state(conn domain.Connection, s settings) *connState {
+	key := conn.ID + "|" + s.api
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st, ok := c.conns[key]
+	if !ok {
+		st = &connState{}
+		c.conns[key] = st
+	}
+	if l := st.limiter.Load(); l == nil || l.capacity != s.bucket || l.rate != s.perSec {
+		st.limiter.Store(newBucketLimiter(s.bucket, s.perSec, time.Now))
+	}
+	return st
+}
+
+func permanent(op, format string, args ...any) *platform.Error {
+	return &platform.Error{Platform: Name, Op: op, Kind: platform.Permanent, Message: fmt.Sprintf(format, args...)}
+}
+
+func transient(op, format string, args ...any) *platform.Error {
+	return &platform.Error{Platform: Name, Op: op, Kind: platform.Transient, Message: fmt.Sprintf(format, args...)}
+}
+
+func authErr(op, format string, args ...any) *platform.Error {
+	return &platform.Error{Platform: Name, Op: op, Kind: platform.Auth, Message: fmt.Sprintf(format, args...)}
+}
+
+// validID accepts Nuvemshop ids: digits (letters, '-' and '_' tolerated), no path tricks.
+func validID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
