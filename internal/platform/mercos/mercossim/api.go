@@ -400,7 +400,7 @@ func (s *Server) list(_ *store, r *http.Request, each func(yield func(int64, tim
 	var all []entry
 	cut := after.Unix()
 	each(func(id int64, at time.Time, v any) {
-		if sec := at.Unix(); sec >= cut {
+		if sec := at.Unix(); sec > cut || (sec == cut && !s.opts.ExclusiveAfter) {
 			all = append(all, entry{id, sec, v})
 		}
 	})

@@ -36,6 +36,9 @@ type Options struct {
 	PageSize int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ExclusiveAfter reads alterado_apos as "changed after" (>) instead of the default
+	// "at or after" (>=); which one Mercos applies is not documented.
+	ExclusiveAfter bool
 	// OnStockWrite hears every stock value a store applies, when it changes
 	// (variantID is the grid child, productID its parent; variantID empty otherwise).
 	OnStockWrite func(store, productID, variantID string, stock int64, at time.Time)
