@@ -130,3 +130,8 @@ func (e *env) addMulti(id int64, n int) {
 }
 
 func vid(p, k int64) string { return strconv.FormatInt(p*1000+k, 10) }
+
+func platformStatus(status, tracking, trackingURL, invoice string) domain.OrderStatusUpdate {
+	return domain.OrderStatusUpdate{PlatformStatus: status, TrackingCode: tracking, TrackingURL: trackingURL,
+		InvoiceNumber: invoice, Carrier: "FAN Courier"}
+}

@@ -214,7 +214,7 @@ func NormalizeOrder(raw []byte, currency string, loc *time.Location) (domain.Ord
 	if out.Shipping == nil {
 		out.Shipping = out.Billing
 	}
-	out.Customer = customer(o, cust, billing, shipping)
+	out.Customer = customer(o, cust, billing)
 	if out.Customer.Name == "" && out.Customer.CompanyName == "" && out.Customer.Email == "" {
 		return domain.Order{}, fmt.Errorf("field billing_address is missing: the order names no customer")
 	}
@@ -353,12 +353,9 @@ func address(a obj) *domain.Address {
 	return out
 }
 
-func customer(o, cust, billing, shipping obj) domain.Customer {
+func customer(o, cust, billing obj) domain.Customer {
 	if billing == nil {
 		billing = obj{}
-	}
-	if shipping == nil {
-		shipping = obj{}
 	}
 	c := domain.Customer{
 		ExternalID:  firstNonEmpty(o.str("customer_id"), cust.str("id")),
@@ -377,7 +374,8 @@ func customer(o, cust, billing, shipping obj) domain.Customer {
 		c.TradeName = firstNonEmpty(billing.str("trade_name"), cust.str("trade_name"))
 	}
 	seen := map[string]bool{}
-	for _, p := range []string{o.str("phone", "customer_phone"), cust.str("phone"), billing.str("phone", "telephone"), shipping.str("phone", "telephone")} {
+	// The shipping address's phone is the recipient's, not the customer's.
+	for _, p := range []string{o.str("phone", "customer_phone"), cust.str("phone"), billing.str("phone", "telephone")} {
 		if p != "" && !seen[p] {
 			seen[p] = true
 			c.Phones = append(c.Phones, p)

@@ -198,7 +198,9 @@ func TestPushErrors(t *testing.T) {
 			platform.Update{Target: platform.Target{SKU: "S1", ProductID: "1"}, Stock: i64(1)}, platform.Permanent, "rate_limit"},
 		{"missing base_url", map[string]string{"base_url": ""}, func(e *env) { delete(e.conn.Settings, "base_url") },
 			platform.Update{Target: platform.Target{SKU: "S1", ProductID: "1"}, Stock: i64(1)}, platform.Permanent, "base_url"},
-		{"500", nil, func(e *env) { e.sim.InjectFault(testStore, merchantprosim.Fault{Kind: merchantprosim.FaultServerError}) },
+		{"500", nil, func(e *env) {
+			e.sim.InjectFault(testStore, merchantprosim.Fault{Kind: merchantprosim.FaultServerError})
+		},
 			platform.Update{Target: platform.Target{SKU: "S1", ProductID: "1"}, Stock: i64(1)}, platform.Transient, "500"},
 		{"502 html", nil, func(e *env) { e.sim.InjectFault(testStore, merchantprosim.Fault{Kind: merchantprosim.FaultBadGateway}) },
 			platform.Update{Target: platform.Target{SKU: "S1", ProductID: "1"}, Stock: i64(1)}, platform.Transient, "Bad Gateway"},
