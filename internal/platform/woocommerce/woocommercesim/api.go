@@ -186,8 +186,10 @@ func (s *Server) batch(w http.ResponseWriter, st *store, rt routed, body []byte,
 	for i, f := range items {
 		res, changes, status := st.updateItem(ids[i], max(rt.parent, 0), f)
 		if status != http.StatusOK {
-			e := res.(map[string]any)
-			results[i] = map[string]any{"id": ids[i], "error": e}
+			results[i] = struct {
+				ID    int64 `json:"id"`
+				Error any   `json:"error"`
+			}{ids[i], res}
 			continue
 		}
 		results[i] = res
