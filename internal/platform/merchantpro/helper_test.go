@@ -13,6 +13,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/merchantpro/merchantprosim"
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 )
 
 // memSecrets is an in-memory platform.Secrets.
@@ -135,3 +136,5 @@ func platformStatus(status, tracking, trackingURL, invoice string) domain.OrderS
 	return domain.OrderStatusUpdate{PlatformStatus: status, TrackingCode: tracking, TrackingURL: trackingURL,
 		InvoiceNumber: invoice, Carrier: "FAN Courier"}
 }
+
+func platformSimProduct(id string) platformsim.Product { return platformsim.Product{ProductID: id} }

@@ -55,7 +55,9 @@ func (k *Kit) Start(addr string) (string, error) {
 func (k *Kit) Close() { k.Server.Close() }
 
 // NewStore adds a store with generated credentials. ratePerMin > 0 sets a limit of that
-// many requests per rolling minute; 0 keeps MerchantPro's default (4 per second). The
+// many requests per rolling minute (a multiple of 60 from 600 up is applied as
+// ratePerMin/60 per rolling second: never more per minute, and the limiter's slots stay
+// small for the bench's huge limits); 0 keeps MerchantPro's default (4 per second). The
 // returned settings carry the same limit, so the connector never trips it.
 func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
 	k.mu.Lock()
@@ -66,7 +68,11 @@ func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
 	}
 	cfg := StoreConfig{APIKey: "key-" + id, APISecret: "secret-" + id}
 	limit, window := k.Server.opts.RateLimit, k.Server.opts.RateWindow
-	if ratePerMin > 0 {
+	switch {
+	case ratePerMin >= 600 && ratePerMin%60 == 0:
+		limit, window = ratePerMin/60, time.Second
+		cfg.RateLimit, cfg.RateWindow = limit, window
+	case ratePerMin > 0:
 		limit, window = ratePerMin, time.Minute
 		cfg.RateLimit, cfg.RateWindow = limit, window
 	}

@@ -30,6 +30,10 @@ func TestKit(t *testing.T) {
 		st.Secrets["api_key"] == "" || st.Secrets["api_secret"] == "" || st.Secrets["webhook_secret"] == "" {
 		t.Fatalf("store %+v", st)
 	}
+	big, _ := k.NewStore("shopC", 600_000)
+	if big.Settings["rate_limit"] != "10000" || big.Settings["rate_window_ms"] != "1000" {
+		t.Fatalf("bench limit %+v", big.Settings)
+	}
 	def, _ := k.NewStore("shopB", 0)
 	if def.Settings["rate_limit"] != "4" || def.Settings["rate_window_ms"] != "1000" {
 		t.Fatalf("default limit %+v", def.Settings)
