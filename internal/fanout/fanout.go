@@ -61,60 +61,136 @@ type cachedConns struct {
 	conns map[string]domain.Connection
 }
 
-// Handle processes one fan-out message.
-func (s *Service) Handle(ctx context.Context, msg queue.Message) error {
-	var m ingest.SKUMessage
-	if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" || m.SKU == "" {
-		return worker.Dead("fan-out message is not {tenant, sku}: %q", truncate(msg.Body))
-	}
-	return s.FanOut(ctx, m.Tenant, m.SKU)
+// push is a push message bound for a platform's queue.
+type push struct {
+	platform string
+	msg      queue.OutMessage
 }
 
-// FanOut recomputes one SKU's desired state on every connection that sells it.
+// HandleBatch fans out a batch of changed SKUs and queues their pushes together, one
+// send per platform: far fewer queue writes than one per (connection, SKU).
+func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
+	errs := make([]error, len(msgs))
+	planned := make([][]push, len(msgs))
+	// SKUs are independent: plan them side by side (reads run in parallel on the store).
+	sem := make(chan struct{}, planConcurrency)
+	var wg sync.WaitGroup
+	for i, msg := range msgs {
+		var m ingest.SKUMessage
+		if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" || m.SKU == "" {
+			errs[i] = worker.Dead("fan-out message is not {tenant, sku}: %q", truncate(msg.Body))
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			planned[i], errs[i] = s.plan(ctx, m.Tenant, m.SKU)
+		}()
+	}
+	wg.Wait()
+	var out []push
+	for i := range msgs {
+		if errs[i] == nil {
+			out = append(out, planned[i]...)
+		}
+	}
+	if err := s.send(ctx, out); err != nil {
+		for i := range msgs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	return errs
+}
+
+// planConcurrency bounds the SKUs of one batch planned at once.
+const planConcurrency = 16
+
+// Handle processes one fan-out message.
+func (s *Service) Handle(ctx context.Context, msg queue.Message) error {
+	return s.HandleBatch(ctx, []queue.Message{msg})[0]
+}
+
+// FanOut recomputes one SKU's desired state on every connection that sells it and queues
+// the pushes it needs.
 func (s *Service) FanOut(ctx context.Context, tenant, sku string) error {
-	states, err := s.Store.GetSKUs(ctx, tenant, []string{sku})
-	if err != nil {
-		return fmt.Errorf("read SKU %s: %w", sku, err)
-	}
-	st, ok := states[sku]
-	if !ok {
-		return nil // nothing known yet; a later change will queue it again
-	}
-	mappings, err := s.Store.ListMappings(ctx, tenant, sku)
-	if err != nil {
-		return fmt.Errorf("read mappings of %s: %w", sku, err)
-	}
-	if len(mappings) == 0 {
-		return nil
-	}
-	conns, err := s.connections(ctx, tenant)
+	pushes, err := s.plan(ctx, tenant, sku)
 	if err != nil {
 		return err
 	}
-	now := s.Now().UTC()
-	for _, mp := range mappings {
-		conn, ok := conns[mp.ConnectionID]
+	return s.send(ctx, pushes)
+}
+
+func (s *Service) send(ctx context.Context, pushes []push) error {
+	byPlatform := map[string][]queue.OutMessage{}
+	for _, p := range pushes {
+		byPlatform[p.platform] = append(byPlatform[p.platform], p.msg)
+	}
+	for name, msgs := range byPlatform {
+		q, ok := s.PushQueues[name]
 		if !ok {
+			s.Log.Error("no push queue for platform", "platform", name)
 			continue
 		}
-		if err := s.fanOutOne(ctx, conn, st, now); err != nil {
-			return err
+		if err := q.Send(ctx, msgs...); err != nil {
+			return fmt.Errorf("queue %d pushes for %s: %w", len(msgs), name, err)
 		}
 	}
 	return nil
 }
 
-func (s *Service) fanOutOne(ctx context.Context, conn domain.Connection, st domain.SKUState, now time.Time) error {
+// plan writes one SKU's desired states and returns the pushes they need.
+func (s *Service) plan(ctx context.Context, tenant, sku string) ([]push, error) {
+	states, err := s.Store.GetSKUs(ctx, tenant, []string{sku})
+	if err != nil {
+		return nil, fmt.Errorf("read SKU %s: %w", sku, err)
+	}
+	st, ok := states[sku]
+	if !ok {
+		return nil, nil // nothing known yet; a later change will queue it again
+	}
+	mappings, err := s.Store.ListMappings(ctx, tenant, sku)
+	if err != nil {
+		return nil, fmt.Errorf("read mappings of %s: %w", sku, err)
+	}
+	if len(mappings) == 0 {
+		return nil, nil
+	}
+	conns, err := s.connections(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC()
+	var out []push
+	for _, mp := range mappings {
+		conn, ok := conns[mp.ConnectionID]
+		if !ok {
+			continue
+		}
+		p, err := s.planOne(ctx, conn, st, now)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) planOne(ctx context.Context, conn domain.Connection, st domain.SKUState, now time.Time) (*push, error) {
 	d, skip := domain.ComputeDesired(conn, st, now)
 	if skip != "" {
-		return nil
+		return nil, nil
 	}
 	prev, err := s.Store.GetDesired(ctx, st.Tenant, conn.ID, st.SKU)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		err = s.Store.PutDesired(ctx, d)
 	case err != nil:
-		return fmt.Errorf("read desired %s/%s: %w", conn.ID, st.SKU, err)
+		return nil, fmt.Errorf("read desired %s/%s: %w", conn.ID, st.SKU, err)
 	case prev.Rev >= d.Rev || sameTarget(prev, d):
 		// Stored state is as new, or asks for the same values: no write, but still check
 		// below that it reached the store (a crash may have cut the previous run short).
@@ -123,36 +199,28 @@ func (s *Service) fanOutOne(ctx context.Context, conn domain.Connection, st doma
 		err = s.Store.PutDesired(ctx, d)
 	}
 	if errors.Is(err, store.ErrStale) {
-		return nil // a newer computation won the race and queues its own push
+		return nil, nil // a newer computation won the race and queues its own push
 	}
 	if err != nil {
-		return fmt.Errorf("write desired %s/%s: %w", conn.ID, st.SKU, err)
+		return nil, fmt.Errorf("write desired %s/%s: %w", conn.ID, st.SKU, err)
 	}
 	pushed, err := s.Store.GetPushed(ctx, st.Tenant, conn.ID, st.SKU)
 	var last *domain.PushedState
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
-		return fmt.Errorf("read pushed %s/%s: %w", conn.ID, st.SKU, err)
+		return nil, fmt.Errorf("read pushed %s/%s: %w", conn.ID, st.SKU, err)
 	default:
 		last = &pushed
 	}
 	if !d.Pending(last).Any() {
-		return nil
-	}
-	q, ok := s.PushQueues[conn.Platform]
-	if !ok {
-		s.Log.Error("no push queue for platform", "platform", conn.Platform, "connection", conn.ID)
-		return nil
+		return nil, nil
 	}
 	body, err := json.Marshal(PushMessage{Tenant: st.Tenant, ConnectionID: conn.ID, SKU: st.SKU, Rev: d.Rev})
 	if err != nil {
-		return fmt.Errorf("encode push message: %w", err)
+		return nil, fmt.Errorf("encode push message: %w", err)
 	}
-	if err := q.Send(ctx, queue.OutMessage{Body: body, Group: conn.ID, Key: conn.ID + "|" + st.SKU}); err != nil {
-		return fmt.Errorf("queue push %s/%s: %w", conn.ID, st.SKU, err)
-	}
-	return nil
+	return &push{platform: conn.Platform, msg: queue.OutMessage{Body: body, Group: conn.ID, Key: conn.ID + "|" + st.SKU}}, nil
 }
 
 // sameTarget reports whether two desired states ask the store for the same values.

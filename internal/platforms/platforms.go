@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/mercos"
+	"github.com/ponte-hub/ponte/internal/platform/mercos/mercossim"
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 	"github.com/ponte-hub/ponte/internal/platform/tray"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
@@ -20,6 +22,12 @@ type entry struct {
 
 func registry() map[string]entry {
 	return map[string]entry{
+		"mercos": {
+			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
+				return mercos.New(s, mercos.Options{Logger: log})
+			},
+			simulator: func() platformsim.Simulator { return mercossim.NewKit() },
+		},
 		"tray": {
 			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
 				return tray.New(s, tray.Options{Logger: log})

@@ -39,15 +39,11 @@ func (e each) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
 }
 
 // byGroup splits a received batch by message group, keeping order within each group.
-// Messages without a group are independent and are handed over one by one.
+// Messages without a group (standard queues) are independent and form one batch.
 func byGroup(msgs []queue.Message) [][]queue.Message {
 	var out [][]queue.Message
 	at := map[string]int{}
 	for _, m := range msgs {
-		if m.Group == "" {
-			out = append(out, []queue.Message{m})
-			continue
-		}
 		i, ok := at[m.Group]
 		if !ok {
 			i = len(out)

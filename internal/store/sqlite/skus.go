@@ -25,7 +25,7 @@ func (s *Store) GetSKUs(ctx context.Context, tenant string, skus []string) (map[
 			args = append(args, sku)
 		}
 		q := `SELECT data FROM skus WHERE tenant = ? AND sku IN (?` + strings.Repeat(",?", len(chunk)-1) + `)`
-		rows, err := s.read.QueryContext(ctx, q, args...)
+		rows, err := s.queryR(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("get skus of %s: %w", tenant, err)
 		}
@@ -147,7 +147,7 @@ func (s *Store) GetMapping(ctx context.Context, tenant, connectionID, sku string
 
 // ListMappings returns every connection's mapping of one SKU, ordered by connection.
 func (s *Store) ListMappings(ctx context.Context, tenant, sku string) ([]domain.Mapping, error) {
-	rows, err := s.read.QueryContext(ctx,
+	rows, err := s.queryR(ctx,
 		`SELECT data FROM mappings WHERE tenant = ? AND sku = ? ORDER BY connection_id`, tenant, sku)
 	if err != nil {
 		return nil, fmt.Errorf("list mappings of %s: %w", sku, err)
@@ -210,7 +210,7 @@ func (s *Store) putRevved(ctx context.Context, table, op, tenant, conn, sku stri
 	if err != nil {
 		return fmt.Errorf("put %s %s/%s: encode: %w", table, conn, sku, err)
 	}
-	res, err := s.write.ExecContext(ctx,
+	res, err := s.execW(ctx,
 		`INSERT INTO `+table+` (tenant, connection_id, sku, rev, data) VALUES (?, ?, ?, ?, ?)
 		 ON CONFLICT (tenant, connection_id, sku) DO UPDATE SET rev = excluded.rev, data = excluded.data
 		 WHERE `+table+`.rev `+op+` excluded.rev`,

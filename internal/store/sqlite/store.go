@@ -20,6 +20,8 @@ type Store struct {
 	write *sql.DB
 	// read is a pool; WAL lets readers run alongside the writer.
 	read *sql.DB
+
+	writeStmts, readStmts *stmtCache
 }
 
 // Open opens (creating if needed) the database file at path and migrates its schema.
@@ -36,7 +38,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetMaxIdleConns(1)
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
-	s := &Store{write: write}
+	s := &Store{write: write, writeStmts: newStmtCache(write)}
 	if err := s.migrate(ctx); err != nil {
 		_ = write.Close()
 		return nil, err
@@ -50,6 +52,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	read.SetMaxOpenConns(8)
 	read.SetMaxIdleConns(8)
 	s.read = read
+	s.readStmts = newStmtCache(read)
 	return s, nil
 }
 
@@ -76,6 +79,12 @@ func openPool(path string, writer bool) (*sql.DB, error) {
 // Close closes both pools.
 func (s *Store) Close() error {
 	var errs []error
+	if s.readStmts != nil {
+		s.readStmts.close()
+	}
+	if s.writeStmts != nil {
+		s.writeStmts.close()
+	}
 	if s.read != nil {
 		errs = append(errs, s.read.Close())
 	}

@@ -88,7 +88,7 @@ func (s *Store) GetConnection(ctx context.Context, id string) (domain.Connection
 
 // ListConnections returns a tenant's connections ordered by id.
 func (s *Store) ListConnections(ctx context.Context, tenant string) ([]domain.Connection, error) {
-	rows, err := s.read.QueryContext(ctx, `SELECT data FROM connections WHERE tenant = ? ORDER BY id`, tenant)
+	rows, err := s.queryR(ctx, `SELECT data FROM connections WHERE tenant = ? ORDER BY id`, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("list connections of %s: %w", tenant, err)
 	}
@@ -130,7 +130,7 @@ func (s *Store) PutSecret(ctx context.Context, ref string, values map[string]str
 // getJSON reads one JSON column into dst; no row is store.ErrNotFound.
 func (s *Store) getJSON(ctx context.Context, dst any, query string, args ...any) error {
 	var data string
-	err := s.read.QueryRowContext(ctx, query, args...).Scan(&data)
+	err := s.scanRowR(ctx, query, args, &data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.ErrNotFound
 	}
