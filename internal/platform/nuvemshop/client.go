@@ -110,6 +110,8 @@ func (c *Connector) send(ctx context.Context, st *connState, s settings, r reque
 		}
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}
+	limit, remaining, wait := 0, 0, time.Duration(0)
+	defer func() { lim.done(limit, remaining, wait) }()
 	u := s.api + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
@@ -139,13 +141,14 @@ func (c *Connector) send(ctx context.Context, st *connState, s settings, r reque
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	// The headers are valid even when the body breaks off.
-	limit, lok := headerInt(resp.Header, headerRateLimit)
-	remaining, rok := headerInt(resp.Header, headerRateRemaining)
+	if l, ok := headerInt(resp.Header, headerRateLimit); ok {
+		if rem, ok := headerInt(resp.Header, headerRateRemaining); ok {
+			limit, remaining = l, rem
+		}
+	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
-		lim.throttled(resetWait(resp.Header, s))
-	} else if lok && rok {
-		lim.observe(limit, remaining)
+		wait = max(resetWait(resp.Header, s), time.Millisecond)
 	}
 	if err != nil {
 		return response{}, transient(r.op, "%s %s: reading response (HTTP %d): %s", r.method, r.path, resp.StatusCode, describeTransportErr(err, token))

@@ -8,21 +8,25 @@ import (
 
 // bucketLimiter mirrors Nuvemshop's leaky bucket for one connection: every request
 // pours one unit in, the bucket leaks rate units a second, and a request that would
-// overflow capacity is answered 429. We count a request when it starts, the platform
-// when it arrives (later, after more leaking), so the mirror's level is never below the
-// platform's and a connection alone on its bucket never sees a 429. The platform's
-// x-rate-limit-* headers raise the mirror when someone else (another process of the
-// app, a Lambda twin) shares the bucket, and a 429 fills it and pauses the connection
-// for the platform's reset hint.
+// overflow capacity is answered 429. We do not know when a request reaches the
+// platform, only that it is after it starts and before its answer comes back, and a
+// later arrival leaves the platform's bucket fuller (it leaked less meanwhile). So the
+// mirror counts a request in flight as one full unit, and pours it into the leaking
+// level only when its answer arrives: a new request starts when level + in flight + 1
+// fits. The mirror is then never below the platform's bucket, and a connection alone
+// on its bucket never sees a 429. The platform's x-rate-limit-* headers raise the
+// level when someone else (another process of the app, a Lambda twin) shares the
+// bucket, and a 429 fills it and pauses the connection for the platform's reset hint.
 type bucketLimiter struct {
 	capacity float64
 	rate     float64 // units leaked per second
 	now      func() time.Time
 
-	mu     sync.Mutex
-	level  float64
-	at     time.Time // when level was last brought up to date
-	paused time.Time // nothing starts before this
+	mu       sync.Mutex
+	level    float64   // answered requests, leaking
+	inflight int       // started, not answered
+	at       time.Time // when level was last brought up to date
+	paused   time.Time // nothing starts before this
 }
 
 func newBucketLimiter(capacity, rate float64, now func() time.Time) *bucketLimiter {
@@ -57,13 +61,15 @@ func (l *bucketLimiter) acquire(ctx context.Context, maxWait time.Duration) erro
 		switch {
 		case now.Before(l.paused):
 			wait = l.paused.Sub(now)
-		case l.level+1 <= l.capacity:
-			l.level++
+		case l.level+float64(l.inflight)+1 <= l.capacity:
+			l.inflight++
 			l.mu.Unlock()
 			return nil
+		case float64(l.inflight)+1 > l.capacity:
+			wait = time.Millisecond // only answers make room; poll until one comes
 		default:
 			// Round up so the retry finds the room made.
-			wait = time.Duration((l.level+1-l.capacity)/l.rate*float64(time.Second)) + time.Millisecond
+			wait = time.Duration((l.level+float64(l.inflight)+1-l.capacity)/l.rate*float64(time.Second)) + time.Millisecond
 		}
 		l.mu.Unlock()
 		if wait > maxWait {
@@ -79,30 +85,26 @@ func (l *bucketLimiter) acquire(ctx context.Context, maxWait time.Duration) erro
 	}
 }
 
-// observe adjusts the mirror from the platform's headers: the bucket is at least as
-// full as the platform says (limit - remaining, scaled to our capacity).
-func (l *bucketLimiter) observe(limit, remaining int) {
-	if limit <= 0 || remaining < 0 || remaining > limit {
-		return
-	}
-	used := float64(limit-remaining) / float64(limit) * l.capacity
+// done ends a request started with acquire: it joins the leaking level. When the
+// platform's headers came back (limit > 0), the level is at least what they say is
+// used (limit - remaining, scaled to our capacity). wait > 0 records a 429: the
+// platform's bucket is full and it asked us to hold off that long (its reset hint).
+func (l *bucketLimiter) done(limit, remaining int, wait time.Duration) {
 	l.mu.Lock()
-	l.leak(l.now())
-	if used > l.level {
-		l.level = used
-	}
-	l.mu.Unlock()
-}
-
-// throttled records a 429: the platform's bucket is full, and it asked us to hold off
-// for wait (its reset hint).
-func (l *bucketLimiter) throttled(wait time.Duration) {
-	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := l.now()
 	l.leak(now)
-	l.level = l.capacity
-	if until := now.Add(wait); until.After(l.paused) {
-		l.paused = until
+	l.inflight--
+	l.level++
+	if limit > 0 && remaining >= 0 && remaining <= limit {
+		if used := float64(limit-remaining) / float64(limit) * l.capacity; used > l.level {
+			l.level = used
+		}
 	}
-	l.mu.Unlock()
+	if wait > 0 {
+		l.level = max(l.level, l.capacity)
+		if until := now.Add(wait); until.After(l.paused) {
+			l.paused = until
+		}
+	}
 }
