@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/merchantpro"
+	"github.com/ponte-hub/ponte/internal/platform/merchantpro/merchantprosim"
 	"github.com/ponte-hub/ponte/internal/platform/mercos"
 	"github.com/ponte-hub/ponte/internal/platform/mercos/mercossim"
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
@@ -22,6 +24,12 @@ type entry struct {
 
 func registry() map[string]entry {
 	return map[string]entry{
+		"merchantpro": {
+			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
+				return merchantpro.New(s, merchantpro.Options{Logger: log})
+			},
+			simulator: func() platformsim.Simulator { return merchantprosim.NewKit() },
+		},
 		"mercos": {
 			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
 				return mercos.New(s, mercos.Options{Logger: log})
