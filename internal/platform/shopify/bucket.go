@@ -12,17 +12,18 @@ import (
 // once. Answers carry the server's throttleStatus; the bucket then refunds what the
 // query did not use and never believes it holds more than the server said.
 type costBucket struct {
-	size, rate float64
-	now        func() time.Time
+	cfgSize, cfgRate float64 // as configured (immutable), to notice settings changes
+	now              func() time.Time
 
-	mu     sync.Mutex
+	mu         sync.Mutex
+	size, rate float64 // lowered to the server's numbers when it reports lower ones
 	avail  float64
 	at     time.Time
 	paused time.Time
 }
 
 func newCostBucket(size, rate float64, now func() time.Time) *costBucket {
-	return &costBucket{size: size, rate: rate, now: now, avail: size, at: now()}
+	return &costBucket{cfgSize: size, cfgRate: rate, size: size, rate: rate, now: now, avail: size, at: now()}
 }
 
 // refill brings avail up to now. Caller holds mu.
@@ -35,9 +36,9 @@ func (b *costBucket) refill(now time.Time) {
 
 // acquire waits until cost points are available (or a pause ends) and takes them.
 func (b *costBucket) acquire(ctx context.Context, cost float64) error {
-	cost = min(cost, b.size) // a query larger than the bucket waits for a full one
 	for {
 		b.mu.Lock()
+		cost := min(cost, b.size) // a query larger than the bucket waits for a full one
 		now := b.now()
 		b.refill(now)
 		var wait time.Duration

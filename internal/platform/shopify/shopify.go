@@ -298,7 +298,7 @@ func (c *Connector) state(conn domain.Connection, s settings) *connState {
 		st = &connState{connID: conn.ID, inv: map[string]invEntry{}}
 		c.conns[key] = st
 	}
-	if b := st.bucket.Load(); b == nil || b.size != s.bucketSize || b.rate != s.restoreRate {
+	if b := st.bucket.Load(); b == nil || b.cfgSize != s.bucketSize || b.cfgRate != s.restoreRate {
 		st.bucket.Store(newCostBucket(s.bucketSize, s.restoreRate, time.Now))
 	}
 	return st
