@@ -17,9 +17,9 @@ type costBucket struct {
 
 	mu         sync.Mutex
 	size, rate float64 // lowered to the server's numbers when it reports lower ones
-	avail  float64
-	at     time.Time
-	paused time.Time
+	avail      float64
+	at         time.Time
+	paused     time.Time
 }
 
 func newCostBucket(size, rate float64, now func() time.Time) *costBucket {
