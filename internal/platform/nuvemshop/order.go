@@ -334,8 +334,8 @@ func moneyField(v flex, currency string) (domain.Money, error) {
 	if s == "" {
 		return domain.Money{Amount: decimal.Zero, Currency: currency}, nil
 	}
-	if len(s) > 32 {
-		return domain.Money{}, fmt.Errorf("amount too long")
+	if len(s) > 32 || strings.ContainsAny(s, "eE") {
+		return domain.Money{}, fmt.Errorf("%q is not a plain decimal amount", truncate(s, 32))
 	}
 	d, err := domain.ParseAmount(s)
 	if err != nil {
@@ -349,7 +349,7 @@ func parseQuantity(s string) (int64, bool) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n, true
 	}
-	if len(s) > 24 {
+	if len(s) > 24 || strings.ContainsAny(s, "eE") {
 		return 0, false
 	}
 	d, err := decimal.NewFromString(s)

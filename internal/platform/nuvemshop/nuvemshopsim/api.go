@@ -351,7 +351,7 @@ func number(raw json.RawMessage) (decimal.Decimal, error) {
 			return decimal.Decimal{}, err
 		}
 	}
-	if s == "" || len(s) > 32 {
+	if s == "" || len(s) > 32 || strings.ContainsAny(s, "eE") {
 		return decimal.Decimal{}, fmt.Errorf("not a number")
 	}
 	return decimal.NewFromString(s)
