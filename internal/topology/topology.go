@@ -34,7 +34,25 @@ const (
 	// SecretsPrefix + "<platform>/<connection>". The platform segment is what lets each
 	// push function read only its own platform's secrets.
 	SecretsPrefix = "ponte/{stage}/"
+	// HasAlarmEmailCondition guards the e-mail subscription (an empty AlarmEmail subscribes nobody).
+	HasAlarmEmailCondition = "HasAlarmEmail"
+	AlarmSubscriptionID    = "AlarmEmailSubscription"
+	// PolicyName names every role's one inline policy.
+	PolicyName = "ponte"
+	// QueueEventName suffixes a queue-triggered function's event source mapping logical ID
+	// (SAM names it function ID + event name, so the CDK uses the same).
+	QueueEventName = "Queue"
 )
+
+// SecretsArnPattern is the Fn::Sub ARN pattern of every secret whose name starts with
+// prefix; Secrets Manager appends "-XXXXXX" to a secret's name in its ARN, hence the "*".
+func SecretsArnPattern(prefix string) string {
+	return "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + Sub(prefix) + "*"
+}
+
+// OutputID names the stack output carrying an environment variable's value:
+// PONTE_PUSH_QUEUE_URL_TRAY -> PontePushQueueUrlTray.
+func OutputID(env string) string { return camel(strings.ToLower(env)) }
 
 // Parameter is an operator-set deploy parameter.
 type Parameter struct {
@@ -43,6 +61,7 @@ type Parameter struct {
 	Default     string
 	Description string
 	Allowed     []string
+	Pattern     string
 }
 
 // Topology is the whole deployment.
@@ -160,7 +179,8 @@ type Function struct {
 	// LogGroup is the function's log group, created by the stack with the operator's retention.
 	LogGroup Named
 	// Platform is set on push functions.
-	Platform string
+	Platform    string
+	Description string
 }
 
 // Route is an HTTP API route served by a function.
@@ -183,6 +203,10 @@ type Schedule struct {
 	Input      string // JSON payload
 	// RoleLogicalID is the role Scheduler assumes to invoke the function (lambda:InvokeFunction on it only).
 	RoleLogicalID string
+	// RetryAttempts and MaxEventAge bound Scheduler's retries of a failed invocation:
+	// a reconciliation older than MaxEventAge is dropped, the next one is due soon anyway.
+	RetryAttempts int
+	MaxEventAge   time.Duration
 }
 
 // AlarmKind says which metric an alarm watches.
@@ -285,7 +309,7 @@ func Default() Topology { return New(platforms.Names()) }
 func New(platformNames []string) Topology {
 	t := Topology{
 		Parameters: []Parameter{
-			{Name: StageParam, Type: "String", Default: "dev",
+			{Name: StageParam, Type: "String", Default: "dev", Pattern: "[a-z][a-z0-9-]{0,15}",
 				Description: "Deployment stage; part of every resource name (ponte-<stage>-...) and of the secrets prefix ponte/<stage>/."},
 			{Name: AlarmEmailParam, Type: "String", Default: "",
 				Description: "E-mail address subscribed to the alarm topic; empty subscribes nobody."},
@@ -349,6 +373,7 @@ func New(platformNames []string) Topology {
 	// routes declared ahead of their code. Webhook signatures are checked with the
 	// connection's credentials, hence read access to every platform's secrets.
 	erp := function(ErpAPIID, "erp-api", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
+	erp.Description = "Ponte HTTP API: ERP changes, orders, webhooks, admin"
 	erp.Permissions = append(erp.Permissions, table, send(ChangesQueueID))
 	if len(platformNames) > 0 {
 		erp.Permissions = append(erp.Permissions, secretsOf(SecretReadActions, platformNames...))
@@ -357,6 +382,7 @@ func New(platformNames []string) Topology {
 
 	// fanout: consumes changes, dead-letters to its DLQ, queues pushes on every platform.
 	fan := function(FanoutID, "fanout", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: ChangesQueueID, BatchSize: 10}, env)
+	fan.Description = "Ponte fan-out: desired state per connection, queues pushes"
 	pushQueues := []string{ChangesDLQID}
 	for _, p := range platformNames {
 		pushQueues = append(pushQueues, PushQueueID(p))
@@ -369,6 +395,7 @@ func New(platformNames []string) Topology {
 	for _, p := range platformNames {
 		f := function(PushFunctionID(p), "push-"+p, 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10}, env)
 		f.Platform = p
+		f.Description = "Ponte push to " + p + " (FIFO, one store at a time)"
 		f.Permissions = append(f.Permissions, table, consume(PushQueueID(p)), send(PushDLQID(p)), secretsOf(SecretWriteActions, p))
 		t.Functions = append(t.Functions, f)
 	}
@@ -377,6 +404,7 @@ func New(platformNames []string) Topology {
 	// drift by queueing pushes. Its code (functions/reconcile) comes with the
 	// reconciliation issue; until then the CDK app deploys a placeholder (see infra/README.md).
 	rec := function(ReconcileID, "reconcile", 512, 5*time.Minute, Trigger{Kind: TriggerSchedule}, env)
+	rec.Description = "Ponte reconciliation: reads platforms back, corrects drift"
 	recPerms := []Permission{table}
 	if len(platformNames) > 0 {
 		var pq []string
@@ -408,6 +436,8 @@ func New(platformNames []string) Topology {
 		// "*" asks for every connection; per-connection schedules join this group later.
 		Input:         `{"connection":"*"}`,
 		RoleLogicalID: "SchedulerRole",
+		RetryAttempts: 2,
+		MaxEventAge:   10 * time.Minute,
 	}}
 
 	for _, q := range t.Queues {
