@@ -5,8 +5,6 @@
 package stack
 
 import (
-	"sort"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
@@ -359,25 +357,8 @@ func (b *builder) outputs() {
 		awscdk.NewCfnOutput(b.stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value, Description: jsii.String(env)})
 	}
 	out("ApiUrl", b.api.ApiEndpoint(), "PONTE_API_URL")
-	// One function's environment holds every location the hub reads.
 	f := b.topo.Functions[0]
-	ids := map[string]string{}
-	for _, e := range f.Env {
-		if e.Value.Kind == topology.RefLiteral && e.Name != "PONTE_SECRETS_PREFIX" {
-			continue
-		}
-		ids[topology.OutputID(e.Name)] = e.Name
-	}
-	keys := make([]string, 0, len(ids))
-	for k := range ids {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, id := range keys {
-		for _, e := range f.Env {
-			if e.Name == ids[id] {
-				out(id, b.resolve(e.Value, f), e.Name)
-			}
-		}
+	for _, e := range b.topo.OutputEnv() {
+		out(topology.OutputID(e.Name), b.resolve(e.Value, f), e.Name)
 	}
 }

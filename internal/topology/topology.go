@@ -12,6 +12,7 @@
 package topology
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -529,4 +530,22 @@ func camel(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// OutputEnv lists the environment variables a stack exports as outputs, sorted by output
+// ID: every location `ponte serve` needs to run against the deployed resources (all
+// functions share one environment, so the first function's is the whole list).
+func (t Topology) OutputEnv() []EnvVar {
+	if len(t.Functions) == 0 {
+		return nil
+	}
+	var out []EnvVar
+	for _, e := range t.Functions[0].Env {
+		if e.Value.Kind == RefLiteral && e.Name != "PONTE_SECRETS_PREFIX" {
+			continue
+		}
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return OutputID(out[i].Name) < OutputID(out[j].Name) })
+	return out
 }
