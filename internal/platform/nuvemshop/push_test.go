@@ -307,7 +307,7 @@ func TestPushErrors(t *testing.T) {
 				t.Fatalf("batch mate: %v", errs[1])
 			}
 			for _, err := range errs {
-				if err != nil && (strings.Contains(err.Error(), testToken) || strings.Contains(err.Error(), tt.token+" ") && tt.token != "") {
+				if err != nil && (strings.Contains(err.Error(), testToken) || tt.token != "" && strings.Contains(err.Error(), tt.token)) {
 					t.Fatalf("error leaks the token: %v", err)
 				}
 			}
