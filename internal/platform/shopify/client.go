@@ -124,6 +124,11 @@ func (c *Connector) graphql(ctx context.Context, conn domain.Connection, s setti
 // interpret classifies an answer and settles the cost bucket.
 func (c *Connector) interpret(r gqlRequest, b *costBucket, cost float64, resp *http.Response, data []byte) (json.RawMessage, error) {
 	e := &platform.Error{Platform: Name, Op: r.op, StatusCode: resp.StatusCode, Message: r.operation}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusUnauthorized, http.StatusPaymentRequired, http.StatusForbidden,
+		http.StatusLocked, http.StatusNotFound:
+		b.refund(cost) // rejected before execution: nothing was charged
+	}
 	var g gqlResponse
 	parsed := json.Unmarshal(data, &g) == nil
 	switch code := resp.StatusCode; {
@@ -163,7 +168,6 @@ func (c *Connector) interpret(r gqlRequest, b *costBucket, cost float64, resp *h
 		return nil, e
 	}
 	if !parsed {
-		b.refund(0)
 		e.Kind = platform.Transient
 		e.Message += fmt.Sprintf(": unexpected body (%s)", snippet(data))
 		return nil, e
@@ -183,6 +187,7 @@ func (c *Connector) interpret(r gqlRequest, b *costBucket, cost float64, resp *h
 			b.settle(cost, 0, ts) // nothing ran: everything refunded, server view adopted
 			e.Kind, e.RetryAfter = platform.RateLimited, waitFor(cost, ts)
 			b.pause(e.RetryAfter)
+			c.log.Debug("shopify throttled", "operation", r.operation, "cost", cost, "wait", e.RetryAfter)
 			e.Message += ": throttled by the query cost limit"
 			return nil, e
 		}

@@ -43,14 +43,13 @@ func TestKitDrivesTheConnector(t *testing.T) {
 		seen[store+"|"+p.VariantID] = stock
 		mu.Unlock()
 	})
-	c := shopify.New(secrets{}, shopify.Options{})
 	for _, shop := range []string{"s1", "s2"} {
 		st, err := k.NewStore(shop, 600)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sec := secrets{"ref": st.Secrets}
-		c = shopify.New(sec, shopify.Options{})
+		c := shopify.New(sec, shopify.Options{})
 		conn := domain.Connection{ID: shop, Settings: st.Settings, SecretRef: "ref", Currency: "BRL"}
 		var ups []platform.Update
 		var prods []platformsim.Product
