@@ -155,6 +155,9 @@ func (a amount) dec(signed bool) (decimal.Decimal, error) {
 	if len(s) > 32 {
 		return decimal.Decimal{}, fmt.Errorf("amount too long")
 	}
+	if !plainNumber(s) {
+		return decimal.Decimal{}, fmt.Errorf("not a decimal number: %q", truncate(s, 32))
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Decimal{}, fmt.Errorf("not a decimal number: %q", truncate(s, 32))
@@ -345,8 +348,9 @@ func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
 }
 
 func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
-	qd, err := decimal.NewFromString(l.Quantity.String())
-	if err != nil || !qd.IsPositive() || !qd.IsInteger() || qd.GreaterThan(decimal.NewFromInt(1<<40)) {
+	qs := l.Quantity.String()
+	qd, err := decimal.NewFromString(qs)
+	if !plainNumber(qs) || len(qs) > 20 || err != nil || !qd.IsPositive() || !qd.IsInteger() || qd.GreaterThan(decimal.NewFromInt(1<<40)) {
 		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive whole number", truncate(l.Quantity.String(), 20))
 	}
 	qty := qd.IntPart()
@@ -388,6 +392,26 @@ func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
 		}
 	}
 	return line, nil
+}
+
+// plainNumber accepts [-]digits[.digits]: no exponents, whose arithmetic on untrusted
+// input could take unbounded memory and time.
+func plainNumber(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || len(s) > 40 {
+		return false
+	}
+	dot := false
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.' && !dot && i > 0 && i < len(s)-1:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // idString maps WooCommerce's 0 (none) to empty.

@@ -55,8 +55,9 @@ func (it itemJSON) stock() *int64 {
 	if len(raw) == 0 || string(raw) == "null" || string(bytes.TrimSpace(it.ManageStock)) == "false" {
 		return nil
 	}
-	d, err := decimal.NewFromString(strings.Trim(string(raw), `"`))
-	if err != nil || d.Abs().GreaterThan(decimal.NewFromInt(1<<53)) {
+	v := strings.Trim(string(raw), `"`)
+	d, err := decimal.NewFromString(v)
+	if !plainNumber(v) || err != nil || d.Abs().GreaterThan(decimal.NewFromInt(1<<53)) {
 		return nil
 	}
 	n := d.IntPart()
@@ -73,6 +74,10 @@ func (it itemJSON) price(currency string) *domain.Money {
 		}
 	} else {
 		s = string(raw)
+	}
+	s = strings.TrimSpace(s)
+	if !plainNumber(s) {
+		return nil
 	}
 	d, err := domain.ParseAmount(s)
 	if err != nil {
