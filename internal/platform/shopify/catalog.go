@@ -131,7 +131,7 @@ func (c *Connector) ListCatalog(ctx context.Context, conn domain.Connection, cur
 			q := *n.InventoryQuantity
 			it.Stock = &q
 		}
-		if m, err := domain.NewMoney(n.Price.str(), s.currency); err == nil {
+		if m, err := amount(n.Price.str(), s.currency); err == nil && n.Price.str() != "" {
 			it.Price = &m
 		}
 		page.Items = append(page.Items, it)

@@ -165,7 +165,7 @@ func parseRESTOrder(body []byte) (rawOrder, error) {
 		if t := sl.Title.str(); t != "" {
 			titles = append(titles, t)
 		}
-		if d, err := decimal.NewFromString(sl.Price.str()); err == nil {
+		if d, err := plainDecimal(sl.Price.str()); err == nil {
 			shipSum = shipSum.Add(d)
 		}
 	}
@@ -183,12 +183,12 @@ func parseRESTOrder(body []byte) (rawOrder, error) {
 	for _, li := range o.LineItems {
 		disc := decimal.Zero
 		for _, da := range li.DiscountAllocations {
-			if d, err := decimal.NewFromString(da.Amount.str()); err == nil {
+			if d, err := plainDecimal(da.Amount.str()); err == nil {
 				disc = disc.Add(d)
 			}
 		}
 		if len(li.DiscountAllocations) == 0 && li.TotalDiscount.str() != "" {
-			if d, err := decimal.NewFromString(li.TotalDiscount.str()); err == nil {
+			if d, err := plainDecimal(li.TotalDiscount.str()); err == nil {
 				disc = d
 			}
 		}
@@ -305,7 +305,7 @@ func parseGQLOrder(data []byte) (rawOrder, bool, error) {
 	for _, li := range o.LineItems.Nodes {
 		disc := decimal.Zero
 		for _, da := range li.DiscountAllocations {
-			if d, err := decimal.NewFromString(da.AllocatedAmountSet.amount()); err == nil {
+			if d, err := plainDecimal(da.AllocatedAmountSet.amount()); err == nil {
 				disc = disc.Add(d)
 			}
 		}
@@ -494,6 +494,26 @@ func firstAddress(as ...*domain.Address) *domain.Address {
 	return nil
 }
 
+// plainDecimal parses a plain decimal ("-12.50"): digits with at most one point, no
+// exponent (a body saying 1e999999999 must not make us build a billion-digit number).
+func plainDecimal(s string) (decimal.Decimal, error) {
+	if s == "" || len(s) > 32 {
+		return decimal.Decimal{}, fmt.Errorf("not a plain decimal")
+	}
+	dot := false
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.' && !dot:
+			dot = true
+		case r == '-' && i == 0:
+		default:
+			return decimal.Decimal{}, fmt.Errorf("not a plain decimal")
+		}
+	}
+	return decimal.NewFromString(s)
+}
+
 // amount parses a non-negative decimal; empty means zero.
 func amount(s, currency string) (domain.Money, error) {
 	if s == "" {
@@ -501,6 +521,9 @@ func amount(s, currency string) (domain.Money, error) {
 	}
 	if len(s) > 32 {
 		return domain.Money{}, fmt.Errorf("amount too long")
+	}
+	if _, err := plainDecimal(s); err != nil {
+		return domain.Money{}, fmt.Errorf("%q is not a plain decimal amount", truncate(s, 32))
 	}
 	d, err := domain.ParseAmount(s)
 	if err != nil {

@@ -151,6 +151,7 @@ func FuzzNormaliseRESTOrder(f *testing.F) {
 	f.Add([]byte(`null`))
 	conn := domain.Connection{ID: "c1", Tenant: "t1"}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		defer tooSlow(t, time.Now())
 		raw, err := parseRESTOrder(body)
 		if err != nil {
 			return
@@ -164,6 +165,7 @@ func FuzzNormaliseGraphQLOrder(f *testing.F) {
 	f.Add([]byte(`{"order":{"legacyResourceId":"1","createdAt":"2026-01-01T00:00:00Z","lineItems":{"nodes":[{"quantity":"x"}]}}}`))
 	f.Add([]byte(`{"order":null}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
+		defer tooSlow(t, time.Now())
 		raw, found, err := parseGQLOrder(body)
 		if err != nil || !found {
 			return
@@ -190,5 +192,34 @@ func checkNormalised(t *testing.T, raw rawOrder, conn domain.Connection) {
 		if l.Quantity <= 0 || l.UnitPrice.Amount.IsNegative() {
 			t.Fatalf("bad line %+v", l)
 		}
+	}
+}
+
+func TestHugeExponentsAreRejectedQuickly(t *testing.T) {
+	body := []byte(`{"id":1,"created_at":"2026-01-01T00:00:00Z","total_price":"1e999999999",
+		"line_items":[{"quantity":1,"price":"1","discount_allocations":[{"amount":"9e999999999"}]}],
+		"shipping_lines":[{"price":"1E999999999"}]}`)
+	done := make(chan error, 1)
+	go func() {
+		raw, err := parseRESTOrder(body)
+		if err == nil {
+			_, err = normalise(raw, domain.Connection{}, "BRL")
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "total_price") {
+			t.Fatalf("got %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a huge exponent made normalisation hang")
+	}
+}
+
+// tooSlow fails a fuzz input that takes more than a second (a denial of service).
+func tooSlow(t *testing.T, start time.Time) {
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("took %v", d)
 	}
 }

@@ -654,7 +654,7 @@ func (c *Connector) ReadBack(ctx context.Context, conn domain.Connection, target
 			q := *n.total
 			snap.Stock = &q
 		}
-		if m, err := domain.NewMoney(n.price, s.currency); err == nil {
+		if m, err := amount(n.price, s.currency); err == nil && n.price != "" {
 			snap.Price = &m
 		}
 		out = append(out, snap)

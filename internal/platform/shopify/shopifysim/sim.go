@@ -256,6 +256,9 @@ func parseMoney(raw json.RawMessage) (decimal.Decimal, bool, bool) {
 	if json.Unmarshal(raw, &s) != nil {
 		s = string(raw)
 	}
+	if len(s) > 32 || strings.ContainsAny(s, "eE") {
+		return decimal.Zero, true, false
+	}
 	d, err := decimal.NewFromString(s)
 	if err != nil || d.IsNegative() {
 		return decimal.Zero, true, false
