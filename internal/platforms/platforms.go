@@ -12,9 +12,13 @@ import (
 	"github.com/ponte-hub/ponte/internal/platform/merchantpro/merchantprosim"
 	"github.com/ponte-hub/ponte/internal/platform/mercos"
 	"github.com/ponte-hub/ponte/internal/platform/mercos/mercossim"
+	"github.com/ponte-hub/ponte/internal/platform/nuvemshop"
+	"github.com/ponte-hub/ponte/internal/platform/nuvemshop/nuvemshopsim"
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 	"github.com/ponte-hub/ponte/internal/platform/tray"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
+	"github.com/ponte-hub/ponte/internal/platform/woocommerce"
+	"github.com/ponte-hub/ponte/internal/platform/woocommerce/woocommercesim"
 )
 
 type entry struct {
@@ -36,11 +40,23 @@ func registry() map[string]entry {
 			},
 			simulator: func() platformsim.Simulator { return mercossim.NewKit() },
 		},
+		"nuvemshop": {
+			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
+				return nuvemshop.New(s, nuvemshop.Options{Logger: log})
+			},
+			simulator: func() platformsim.Simulator { return nuvemshopsim.NewKit() },
+		},
 		"tray": {
 			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
 				return tray.New(s, tray.Options{Logger: log})
 			},
 			simulator: func() platformsim.Simulator { return traysim.NewKit() },
+		},
+		"woocommerce": {
+			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
+				return woocommerce.New(s, woocommerce.Options{Logger: log})
+			},
+			simulator: func() platformsim.Simulator { return woocommercesim.NewKit() },
 		},
 	}
 }
