@@ -186,12 +186,16 @@ type stockItem struct {
 	from    *int64 // changeFromQuantity sent
 }
 
-const setStockMutation = `mutation SetStock($input: InventorySetQuantitiesInput!, $key: String!) {
-  inventorySetQuantities(input: $input) @idempotent(key: $key) {
+// setStockMutation carries the idempotency key as a literal, the way Shopify's examples
+// write it (a UUID needs no escaping).
+func setStockMutation(key string) string {
+	return `mutation SetStock($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) @idempotent(key: "` + key + `") {
     inventoryAdjustmentGroup { id }
     userErrors { field message code }
   }
 }`
+}
 
 // pushStock writes absolute available quantities at the connection's location.
 //
@@ -299,8 +303,8 @@ func (c *Connector) setStock(ctx context.Context, conn domain.Connection, s sett
 	}
 	input := map[string]any{"name": "available", "reason": s.reason,
 		"referenceDocumentUri": "ponte://connection/" + conn.ID, "quantities": quantities}
-	data, err := c.graphql(ctx, conn, s, gqlRequest{op: "push", operation: "SetStock", query: setStockMutation,
-		vars: map[string]any{"input": input, "key": newKey()}, cost: 10})
+	data, err := c.graphql(ctx, conn, s, gqlRequest{op: "push", operation: "SetStock", query: setStockMutation(newKey()),
+		vars: map[string]any{"input": input}, cost: 10})
 	var res struct {
 		Set *struct {
 			UserErrors []userError `json:"userErrors"`

@@ -24,9 +24,8 @@ func (s *Server) execute(st *store, b gqlBody, now time.Time) (data any, actual 
 		if !strings.Contains(b.Query, "inventorySetQuantities(") {
 			return nil, 0, gqlErr("SetStock must call inventorySetQuantities", "BAD_REQUEST"), nil
 		}
-		var key string
-		_ = json.Unmarshal(b.Variables["key"], &key)
-		if !strings.Contains(b.Query, "@idempotent(key:") || key == "" {
+		key := idempotencyKey(b)
+		if key == "" {
 			return nil, 0, gqlErr("The @idempotent directive with a key is required for inventorySetQuantities from 2026-04", "BAD_REQUEST"), nil
 		}
 		d, e, ch := st.setQuantities(b.Variables["input"], key)
@@ -518,4 +517,30 @@ func (st *store) orderMutation(b gqlBody, now time.Time) any {
 		return map[string]any{"fulfillmentCreate": map[string]any{"fulfillment": map[string]any{"id": "gid://shopify/Fulfillment/" + st.newID(), "status": "SUCCESS"}, "userErrors": []userErr{}}}
 	}
 	return nil
+}
+
+// idempotencyKey reads @idempotent(key: "...") (a literal) or @idempotent(key: $var).
+func idempotencyKey(b gqlBody) string {
+	_, rest, ok := strings.Cut(b.Query, "@idempotent(")
+	if !ok {
+		return ""
+	}
+	arg, _, ok := strings.Cut(rest, ")")
+	if !ok {
+		return ""
+	}
+	_, v, ok := strings.Cut(arg, "key:")
+	if !ok {
+		return ""
+	}
+	v = strings.TrimSpace(v)
+	if name, isVar := strings.CutPrefix(v, "$"); isVar {
+		var key string
+		_ = json.Unmarshal(b.Variables[name], &key)
+		return key
+	}
+	if key, err := strconv.Unquote(v); err == nil {
+		return key
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func post(t *testing.T, url, token string, body any) (int, map[string]any) {
 
 func TestSimulatorRules(t *testing.T) {
 	sim := shopifysim.New(shopifysim.Options{})
-	sim.AddStore("s", shopifysim.StoreConfig{Token: "tok", BucketSize: 25, RestoreRate: 1})
+	sim.AddStore("s", shopifysim.StoreConfig{Token: "tok", BucketSize: 45, RestoreRate: 1})
 	base, err := sim.Start(":0")
 	if err != nil {
 		t.Fatal(err)
@@ -127,9 +128,12 @@ func TestSimulatorRules(t *testing.T) {
 		if cf != "omit" {
 			q["changeFromQuantity"] = cf
 		}
-		query := "mutation SetStock($input: InventorySetQuantitiesInput!, $key: String!) { inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { field message code } } }"
+		query := "mutation SetStock($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { field message code } } }"
+		if key != "" {
+			query = strings.Replace(query, "(input: $input)", "(input: $input) @idempotent(key: \""+key+"\")", 1)
+		}
 		_, out := post(t, url, "tok", map[string]any{"operationName": "SetStock", "query": query,
-			"variables": map[string]any{"key": key, "input": map[string]any{"name": "available", "reason": "correction", "quantities": []any{q}}}})
+			"variables": map[string]any{"input": map[string]any{"name": "available", "reason": "correction", "quantities": []any{q}}}})
 		return out
 	}
 	code := func(out map[string]any) string {
@@ -150,13 +154,23 @@ func TestSimulatorRules(t *testing.T) {
 	if c := code(set(nil, "")); c != "BAD_REQUEST" {
 		t.Fatalf("no idempotency key: %q", c)
 	}
+	if c := code(set(nil, "k0")); c != "" {
+		t.Fatalf("first write: %q", c)
+	}
+	sim.SetAvailable("s", v, 7)
+	if c := code(set(nil, "k0")); c != "" {
+		t.Fatalf("replay: %q", c)
+	}
+	if q, _ := sim.Stock("s", v); q != 7 {
+		t.Fatalf("a replayed key applied again: stock %d, want 7", q)
+	}
 	if c := code(set("omit", "k1")); c != "CHANGE_FROM_QUANTITY_REQUIRED" {
 		t.Fatalf("omitted changeFromQuantity: %q", c)
 	}
 	if c := code(set(4, "k2")); c != "CHANGE_FROM_QUANTITY_STALE" {
 		t.Fatalf("stale: %q", c)
 	}
-	// Bucket of 25, restore 1/s: two executed 10-point calls leave 5 (the rejected one is refunded).
+	// Bucket of 45, restore 1/s: four executed 10-point calls leave 5 (the rejected one is refunded).
 	if c := code(set(5, "k3")); c != "THROTTLED" {
 		t.Fatalf("want THROTTLED, got %q", c)
 	}
