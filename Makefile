@@ -39,3 +39,22 @@ emulator:
 clean:
 	rm -rf build .ponte
 	bash scripts/aws-emulator.sh stop
+
+# Deploy with the CDK (infra/): builds the bootstraps, installs the pinned tools into .tools/
+# and deploys the stack ponte-$(STAGE). Once per account and region: `cd infra && cdk bootstrap`.
+# SAM instead: `sam build && sam deploy` (template.yaml, samconfig.toml; see infra/README.md).
+STAGE ?= dev
+ALARM_EMAIL ?=
+LOG_RETENTION_DAYS ?= 30
+CDK_FLAGS ?=
+INFRA_PATH = $(shell bash scripts/infra-tools.sh --print):$(PATH)
+
+.PHONY: deploy synth
+deploy: build
+	cd infra && PATH="$(INFRA_PATH)" cdk deploy -c stage=$(STAGE) -c assets=../build \
+		--parameters AlarmEmail=$(ALARM_EMAIL) --parameters LogRetentionDays=$(LOG_RETENTION_DAYS) $(CDK_FLAGS)
+
+# Synthesizes the CDK template into infra/cdk.out/ponte-$(STAGE).template.json (no AWS access).
+synth: build
+	cd infra && PATH="$(INFRA_PATH)" cdk synth -q -c stage=$(STAGE) -c assets=../build
+	@echo "infra/cdk.out/ponte-$(STAGE).template.json"

@@ -18,3 +18,4 @@ go test -count=1 -timeout 20m -v $contract >"$log" 2>&1 || status=$?
 grep -E 'contract suite|^(--- FAIL|FAIL|ok|panic)' "$log" || true
 if [ "$status" != 0 ]; then tail -100 "$log"; exit "$status"; fi
 go test -count=1 -timeout 20m $others
+bash scripts/test-infra.sh
