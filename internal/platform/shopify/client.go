@@ -63,46 +63,52 @@ type userError struct {
 	Code    string   `json:"code"`
 }
 
-// token reads the connection's access token.
-func (c *Connector) token(ctx context.Context, conn domain.Connection, op string) (string, error) {
-	if conn.SecretRef == "" {
-		return "", authErr(op, "connection %s has no secret_ref", conn.ID)
-	}
-	sec, err := c.secrets.GetSecret(ctx, conn.SecretRef)
-	if err != nil {
-		return "", transient(op, "reading credentials: %v", err)
-	}
-	tok := strings.TrimSpace(sec["access_token"])
-	if tok == "" {
-		return "", authErr(op, "secret %s has no access_token", conn.SecretRef)
-	}
-	return tok, nil
-}
-
 // graphql sends one query under the connection's cost bucket and returns its data.
-// Top-level errors and HTTP failures come back classified.
+// Top-level errors and HTTP failures come back classified. A 401 is retried once after
+// picking up (or refreshing) a newer access token when the connection has one.
 func (c *Connector) graphql(ctx context.Context, conn domain.Connection, s settings, r gqlRequest) (json.RawMessage, error) {
-	tok, err := c.token(ctx, conn, r.op)
+	st := c.state(conn, s)
+	tok, err := c.accessToken(ctx, conn, s, st, r.op)
 	if err != nil {
 		return nil, err
 	}
-	st := c.state(conn, s)
-	b := st.bucket.Load()
-	cost := max(r.cost, 1)
-	if err := b.acquire(ctx, cost); err != nil {
-		return nil, transient(r.op, "%s: waiting for the cost bucket: %v", r.operation, err)
-	}
 	body, err := json.Marshal(map[string]any{"query": r.query, "operationName": r.operation, "variables": r.vars})
 	if err != nil {
-		b.refund(cost)
 		return nil, permanent(r.op, "%s: encoding request: %v", r.operation, err)
 	}
+	b := st.bucket.Load()
+	cost := max(r.cost, 1)
+	for attempt := 0; ; attempt++ {
+		if err := b.acquire(ctx, cost); err != nil {
+			return nil, transient(r.op, "%s: waiting for the cost bucket: %v", r.operation, err)
+		}
+		resp, data, err := c.post(ctx, s, st, r, body, tok)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusUnauthorized && attempt == 0 {
+			fresh, ok, err := c.renewRejected(ctx, conn, s, st, r.op, tok)
+			if err != nil {
+				b.refund(cost)
+				return nil, err
+			}
+			if ok {
+				b.refund(cost)
+				tok = fresh
+				continue
+			}
+		}
+		return c.interpret(r, b, cost, resp, data)
+	}
+}
+
+// post sends the body and reads the whole answer.
+func (c *Connector) post(ctx context.Context, s settings, st *connState, r gqlRequest, body []byte, tok string) (*http.Response, []byte, error) {
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(cctx, http.MethodPost, s.endpoint, bytes.NewReader(body))
 	if err != nil {
-		b.refund(cost)
-		return nil, permanent(r.op, "%s: building request: %v", r.operation, describeTransportErr(err))
+		return nil, nil, permanent(r.op, "%s: building request: %v", r.operation, describeTransportErr(err))
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -111,14 +117,14 @@ func (c *Connector) graphql(ctx context.Context, conn domain.Connection, s setti
 	st.calls.Add(1)
 	resp, err := c.client.Do(req)
 	if err != nil {
-		return nil, transient(r.op, "%s: %s", r.operation, describeTransportErr(err))
+		return nil, nil, transient(r.op, "%s: %s", r.operation, describeTransportErr(err))
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
 	if err != nil {
-		return nil, transient(r.op, "%s: reading response (HTTP %d): %s", r.operation, resp.StatusCode, describeTransportErr(err))
+		return nil, nil, transient(r.op, "%s: reading response (HTTP %d): %s", r.operation, resp.StatusCode, describeTransportErr(err))
 	}
-	return c.interpret(r, b, cost, resp, data)
+	return resp, data, nil
 }
 
 // interpret classifies an answer and settles the cost bucket.

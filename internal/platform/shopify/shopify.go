@@ -51,6 +51,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives cache and throttle events; never tokens. Nil discards.
 	Logger *slog.Logger
+	// RefreshBefore refreshes an expiring access token this long before it expires (default 2m).
+	RefreshBefore time.Duration
 	// StaleRetries is how often a stock write is re-read and retried after
 	// CHANGE_FROM_QUANTITY_STALE (default 2).
 	StaleRetries int
@@ -66,7 +68,7 @@ type Connector struct {
 	mu    sync.Mutex
 	conns map[string]*connState
 
-	calls, throttled atomic.Int64
+	calls, throttled, refreshes atomic.Int64
 }
 
 var (
@@ -78,6 +80,9 @@ var (
 func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.RefreshBefore <= 0 {
+		opts.RefreshBefore = 2 * time.Minute
 	}
 	if opts.StaleRetries <= 0 {
 		opts.StaleRetries = 2
@@ -103,11 +108,13 @@ type Stats struct {
 	HTTPCalls int64 `json:"http_calls"`
 	// Throttled counts THROTTLED answers and HTTP 429s.
 	Throttled int64 `json:"throttled"`
+	// TokenRefreshes counts refresh-token exchanges.
+	TokenRefreshes int64 `json:"token_refreshes"`
 }
 
 // Stats returns the connector's counters.
 func (c *Connector) Stats() Stats {
-	return Stats{HTTPCalls: c.calls.Load(), Throttled: c.throttled.Load()}
+	return Stats{HTTPCalls: c.calls.Load(), Throttled: c.throttled.Load(), TokenRefreshes: c.refreshes.Load()}
 }
 
 // CallsFor returns how many HTTP calls were sent for one connection.
@@ -135,6 +142,7 @@ const (
 // settings are a connection's parsed Shopify settings.
 type settings struct {
 	endpoint      string // full graphql.json URL
+	origin        string // shop origin (https://acme.myshopify.com, or base_url)
 	shopDomain    string
 	location      string // GID, "" when not configured
 	bucketSize    float64
@@ -174,6 +182,7 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	if !validVersion(version) {
 		return s, permanent("config", "connection %s: setting api_version must look like 2026-04 or unstable, got %q", conn.ID, version)
 	}
+	s.origin = base
 	s.endpoint = base + "/admin/api/" + version + "/graphql.json"
 	if loc := strings.TrimSpace(conn.Setting("location_id", "")); loc != "" {
 		gid, ok := toGID("Location", loc)
@@ -276,6 +285,9 @@ type connState struct {
 	connID string
 	bucket atomic.Pointer[costBucket]
 	calls  atomic.Int64
+
+	tokMu sync.Mutex // serialises token loads and refreshes
+	tok   *tokens
 
 	invMu sync.Mutex
 	inv   map[string]invEntry // variant GID -> inventory item and last known quantity

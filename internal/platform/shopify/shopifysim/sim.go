@@ -34,11 +34,17 @@ type Options struct {
 	OnStockWrite func(store, productGID, variantGID string, stock int64, at time.Time)
 }
 
-// StoreConfig is one shop's token and overrides.
+// StoreConfig is one shop's credentials and overrides.
 type StoreConfig struct {
-	Token       string
-	BucketSize  float64
-	RestoreRate float64
+	// Token is the access token issued at install.
+	Token string
+	// AccessTTL makes access tokens expire (Shopify's expiring offline tokens last an
+	// hour); zero means they never expire.
+	AccessTTL time.Duration
+	// ClientID, ClientSecret and RefreshToken enable POST /admin/oauth/access_token
+	// with grant_type refresh_token.
+	ClientID, ClientSecret, RefreshToken string
+	BucketSize, RestoreRate              float64
 }
 
 // Location is the GID of every shop's location.
@@ -74,7 +80,14 @@ func (s *Server) AddStore(id string, cfg StoreConfig) {
 	if cfg.RestoreRate <= 0 {
 		cfg.RestoreRate = s.opts.RestoreRate
 	}
-	st := newStore(id, cfg, s.opts.Now())
+	now := s.opts.Now()
+	st := newStore(id, cfg, now)
+	if cfg.Token != "" {
+		st.issue(cfg.Token, now)
+	}
+	if cfg.RefreshToken != "" {
+		st.refresh[cfg.RefreshToken] = true
+	}
 	s.mu.Lock()
 	s.stores[id] = st
 	s.mu.Unlock()
@@ -123,6 +136,13 @@ type gqlBody struct {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	shop, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
 	st := s.store(shop)
+	if st != nil && rest == "admin/oauth/access_token" && r.Method == http.MethodPost {
+		if f := st.admit(); f != nil && applyFault(w, r, f) {
+			return
+		}
+		st.serveRefresh(w, r, s.opts.Now())
+		return
+	}
 	ver, ok := strings.CutPrefix(rest, "admin/api/")
 	if st == nil || !ok || !strings.HasSuffix(ver, "/graphql.json") || strings.Count(ver, "/") != 1 {
 		writeJSON(w, http.StatusNotFound, map[string]any{"errors": "Not Found"})
@@ -136,7 +156,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f != nil && applyFault(w, r, f) {
 		return
 	}
-	if !st.tokenOK(r.Header.Get("X-Shopify-Access-Token")) {
+	if !st.tokenOK(r.Header.Get("X-Shopify-Access-Token"), s.opts.Now()) {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"})
 		return
 	}

@@ -1,6 +1,8 @@
 package shopifysim
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -44,7 +46,8 @@ type store struct {
 
 	// mu guards the per-request control state: counters, bucket, faults, token.
 	mu        sync.Mutex
-	token     string
+	tokens    map[string]time.Time // access token -> expiry (zero: never)
+	refresh   map[string]bool
 	avail     float64
 	at        time.Time
 	faults    []Fault
@@ -74,7 +77,7 @@ type fulfillmentOrder struct {
 
 func newStore(id string, cfg StoreConfig, now time.Time) *store {
 	return &store{
-		id: id, cfg: cfg, token: cfg.Token, avail: cfg.BucketSize, at: now, byOp: map[string]int64{},
+		id: id, cfg: cfg, tokens: map[string]time.Time{}, refresh: map[string]bool{}, avail: cfg.BucketSize, at: now, byOp: map[string]int64{},
 		nextID: 1000, products: map[string]*Product{}, variants: map[string]*Variant{}, items: map[string]string{},
 		levels: map[string]map[string]int64{}, orders: map[string]map[string]any{}, fos: map[string][]*fulfillmentOrder{},
 		idem: map[string]any{}, notes: map[string]map[string]string{},
@@ -97,10 +100,83 @@ func (st *store) admit() *Fault {
 	return &f
 }
 
-func (st *store) tokenOK(tok string) bool {
+func (st *store) tokenOK(tok string, now time.Time) bool {
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	return tok != "" && tok == st.token
+	exp, ok := st.tokens[tok]
+	return tok != "" && ok && (exp.IsZero() || now.Before(exp))
+}
+
+// issue records a new access token. Caller holds mu.
+func (st *store) issue(tok string, now time.Time) {
+	if st.cfg.AccessTTL > 0 {
+		st.tokens[tok] = now.Add(st.cfg.AccessTTL)
+	} else {
+		st.tokens[tok] = time.Time{}
+	}
+}
+
+// serveRefresh is POST /admin/oauth/access_token with grant_type refresh_token: a
+// refresh token is used once and replaced.
+func (st *store) serveRefresh(w http.ResponseWriter, r *http.Request, now time.Time) {
+	var in struct {
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+		RefreshToken string `json:"refresh_token"`
+		GrantType    string `json:"grant_type"`
+	}
+	if json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&in) != nil || in.GrantType != "refresh_token" {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "grant_type refresh_token expected"})
+		return
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.cfg.ClientID == "" || in.ClientID != st.cfg.ClientID || in.ClientSecret != st.cfg.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client", "error_description": "client authentication failed"})
+		return
+	}
+	if !st.refresh[in.RefreshToken] {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_grant", "error_description": "refresh token is invalid or expired"})
+		return
+	}
+	delete(st.refresh, in.RefreshToken)
+	access, refresh := "shpat_"+randomHex(), "shprt_"+randomHex()
+	st.issue(access, now)
+	st.refresh[refresh] = true
+	out := map[string]any{"access_token": access, "scope": "read_products,write_products,read_inventory,write_inventory,read_orders,write_orders",
+		"refresh_token": refresh, "refresh_token_expires_in": 7776000}
+	if st.cfg.AccessTTL > 0 {
+		out["expires_in"] = int(st.cfg.AccessTTL / time.Second)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func randomHex() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// ExpireToken makes one access token expired.
+func (s *Server) ExpireToken(shop, token string) {
+	if st := s.store(shop); st != nil {
+		st.mu.Lock()
+		if _, ok := st.tokens[token]; ok {
+			st.tokens[token] = time.Unix(1, 0)
+		}
+		st.mu.Unlock()
+	}
+}
+
+// ExpireTokens makes every access token of a shop expired (the next call gets 401).
+func (s *Server) ExpireTokens(shop string) {
+	if st := s.store(shop); st != nil {
+		st.mu.Lock()
+		for k := range st.tokens {
+			st.tokens[k] = time.Unix(1, 0)
+		}
+		st.mu.Unlock()
+	}
 }
 
 func (st *store) refill(now time.Time) {
@@ -320,7 +396,8 @@ func (s *Server) Order(shop, orderGID string) (OrderState, bool) {
 func (s *Server) RevokeToken(shop string) {
 	if st := s.store(shop); st != nil {
 		st.mu.Lock()
-		st.token = "revoked-" + st.token
+		clear(st.tokens)
+		clear(st.refresh)
 		st.mu.Unlock()
 	}
 }
