@@ -2,6 +2,7 @@
 //
 //	go run ./cmd/samgen            # writes ../template.yaml
 //	go run ./cmd/samgen -o -       # prints it
+//	go run ./cmd/samgen -functions # lists "LogicalID CodeDir" per function (for scripts)
 package main
 
 import (
@@ -15,7 +16,14 @@ import (
 
 func main() {
 	out := flag.String("o", "../template.yaml", "output file, - for stdout")
+	list := flag.Bool("functions", false, "list each function's logical ID and code dir instead")
 	flag.Parse()
+	if *list {
+		for _, f := range topology.Default().Functions {
+			fmt.Println(f.LogicalID, f.CodeDir)
+		}
+		return
+	}
 	b, err := sam.Render(topology.Default())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "samgen:", err)
