@@ -84,15 +84,19 @@ func (c *Connector) Push(ctx context.Context, conn domain.Connection, updates []
 			stock = append(stock, &stockItem{idx: i, sku: u.SKU, variant: variant, qty: *u.Stock})
 		}
 	}
+	// One variant written twice in a call (two SKUs mapped to it): the later update
+	// wins and the earlier gets its outcome, as Shopify refuses duplicate pairs.
+	same := map[int]int{} // superseded update index -> winning index
+	stock = dedupeStock(stock, same)
 	stockErrs := map[int]error{}
 	if len(stock) > 0 {
 		c.pushStock(ctx, conn, s, st, stock, stockErrs)
 	}
 	catalogErrs := map[int]error{}
 	if len(order) > 0 {
-		ops := make([]*productOps, 0, len(order))
+		var ops []*productOps
 		for _, p := range order {
-			ops = append(ops, products[p])
+			ops = append(ops, splitOps(dedupeVariants(products[p], same))...)
 		}
 		c.pushCatalog(ctx, conn, s, ops, catalogErrs)
 	}
@@ -101,7 +105,66 @@ func (c *Connector) Push(ctx context.Context, conn domain.Connection, updates []
 			errs[i] = merge(stockErrs[i], catalogErrs[i])
 		}
 	}
+	for loser, winner := range same {
+		if errs[loser] == nil {
+			errs[loser] = errs[winner]
+		}
+	}
 	return errs
+}
+
+func dedupeStock(items []*stockItem, same map[int]int) []*stockItem {
+	last := map[string]int{}
+	for i, it := range items {
+		last[it.variant] = i
+	}
+	out := items[:0:0]
+	for i, it := range items {
+		if j := last[it.variant]; j != i {
+			same[it.idx] = items[j].idx
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+// dedupeVariants keeps the last input of each variant of a product.
+func dedupeVariants(op *productOps, same map[int]int) *productOps {
+	last := map[any]int{}
+	for i, v := range op.variants {
+		last[v["id"]] = i
+	}
+	if len(last) == len(op.variants) {
+		return op
+	}
+	out := &productOps{product: op.product, update: op.update, updateIdx: op.updateIdx}
+	for i, v := range op.variants {
+		if j := last[v["id"]]; j != i {
+			same[op.variantIdx[i]] = op.variantIdx[j]
+			continue
+		}
+		out.variants = append(out.variants, v)
+		out.variantIdx = append(out.variantIdx, op.variantIdx[i])
+	}
+	return out
+}
+
+// splitOps keeps each bulk update within Shopify's 250-item input arrays.
+func splitOps(op *productOps) []*productOps {
+	if len(op.variants) <= MaxInputArray {
+		return []*productOps{op}
+	}
+	var out []*productOps
+	for start := 0; start < len(op.variants); start += MaxInputArray {
+		end := min(start+MaxInputArray, len(op.variants))
+		part := &productOps{product: op.product, variants: op.variants[start:end], variantIdx: op.variantIdx[start:end]}
+		if start == 0 {
+			part.update, part.updateIdx = op.update, op.updateIdx
+		}
+		out = append(out, part)
+	}
+	return out
 }
 
 // merge keeps one classified error for an update with two parts: the retryable one

@@ -237,3 +237,38 @@ func TestPushTransientFailureForgetsKnownQuantity(t *testing.T) {
 		t.Fatalf("stock %d", got)
 	}
 }
+
+func TestPushSameVariantTwice(t *testing.T) {
+	e := newEnv(t, shopifysim.Options{}, shopifysim.StoreConfig{}, nil)
+	ts := e.seed(1)
+	alias := ts[0]
+	alias.SKU = "ALIAS"
+	errs := e.c.Push(context.Background(), e.conn, []platform.Update{
+		{Target: ts[0], Stock: i64(3), Price: brl("10")},
+		{Target: alias, Stock: i64(4), Price: brl("11")},
+	})
+	noErrors(t, errs)
+	if v, _ := e.sim.Variant(testShop, ts[0].VariantID); e.stock(ts[0].VariantID) != 4 || v.Price.StringFixed(2) != "11.00" {
+		t.Fatalf("stock %d price %s; the later update should win", e.stock(ts[0].VariantID), v.Price)
+	}
+}
+
+func TestPushManyVariantsOfOneProduct(t *testing.T) {
+	e := newEnv(t, shopifysim.Options{}, shopifysim.StoreConfig{}, nil)
+	ts := e.seed(1)
+	ups := []platform.Update{{Target: ts[0], Price: brl("1")}}
+	for i := range 300 {
+		v, err := e.sim.AddVariant(testShop, ts[0].ProductID, "V"+strings.Repeat("x", i%3)+string(rune('a'+i%26)), 0, dec("1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ups = append(ups, platform.Update{Target: platform.Target{SKU: "v", ProductID: ts[0].ProductID, VariantID: v}, Price: brl("2.5")})
+	}
+	noErrors(t, e.c.Push(context.Background(), e.conn, ups))
+	if got := e.ops("UpdateCatalog"); got != 1 {
+		t.Fatalf("UpdateCatalog calls %d, want 1 (two aliases of 250 and 51 variants)", got)
+	}
+	if v, _ := e.sim.Variant(testShop, ups[300].VariantID); v.Price.StringFixed(2) != "2.50" {
+		t.Fatalf("last variant price %s", v.Price)
+	}
+}
