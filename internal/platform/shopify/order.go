@@ -249,6 +249,10 @@ type gqlOrderJSON struct {
 	BillingAddress  *rawAddress `json:"billingAddress"`
 	ShippingAddress *rawAddress `json:"shippingAddress"`
 	LineItems       struct {
+		PageInfo struct {
+			HasNextPage bool   `json:"hasNextPage"`
+			EndCursor   string `json:"endCursor"`
+		} `json:"pageInfo"`
 		Nodes []struct {
 			SKU      flex `json:"sku"`
 			Name     flex `json:"name"`
@@ -267,6 +271,17 @@ type gqlOrderJSON struct {
 			} `json:"discountAllocations"`
 		} `json:"nodes"`
 	} `json:"lineItems"`
+}
+
+// gqlLinesCursor is where the next page of an order's line items starts ("" when none).
+func gqlLinesCursor(data []byte) string {
+	var env struct {
+		Order *gqlOrderJSON `json:"order"`
+	}
+	if json.Unmarshal(data, &env) != nil || env.Order == nil || !env.Order.LineItems.PageInfo.HasNextPage {
+		return ""
+	}
+	return env.Order.LineItems.PageInfo.EndCursor
 }
 
 func parseGQLOrder(data []byte) (rawOrder, bool, error) {
@@ -598,7 +613,7 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-const getOrderQuery = `query GetOrder($id: ID!) {
+const getOrderQuery = `query GetOrder($id: ID!, $after: String) {
   order(id: $id) {
     id legacyResourceId name email phone currencyCode createdAt updatedAt cancelledAt
     displayFinancialStatus displayFulfillmentStatus paymentGatewayNames
@@ -610,7 +625,8 @@ const getOrderQuery = `query GetOrder($id: ID!) {
     customer { id firstName lastName email phone defaultAddress { ...Addr } }
     billingAddress { ...Addr }
     shippingAddress { ...Addr }
-    lineItems(first: 100) {
+    lineItems(first: 100, after: $after) {
+      pageInfo { hasNextPage endCursor }
       nodes {
         sku name title quantity
         variant { id barcode }
@@ -639,17 +655,34 @@ func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, plat
 	if !ok {
 		return domain.Order{}, permanent("fetch_order", "invalid Shopify order id %q", platformOrderID)
 	}
-	data, err := c.graphql(ctx, conn, s, gqlRequest{op: "fetch_order", operation: "GetOrder", query: getOrderQuery,
-		vars: map[string]any{"id": gid}, cost: getOrderCost})
-	if data == nil {
-		return domain.Order{}, err
-	}
-	raw, found, perr := parseGQLOrder(data)
-	switch {
-	case perr != nil:
-		return domain.Order{}, transient("fetch_order", "GetOrder: %v", perr)
-	case !found:
-		return domain.Order{}, permanent("fetch_order", "order %s not found on Shopify", platformOrderID)
+	var raw rawOrder
+	var after any
+	for page := 0; ; page++ {
+		data, err := c.graphql(ctx, conn, s, gqlRequest{op: "fetch_order", operation: "GetOrder", query: getOrderQuery,
+			vars: map[string]any{"id": gid, "after": after}, cost: getOrderCost})
+		if data == nil {
+			return domain.Order{}, err
+		}
+		got, found, perr := parseGQLOrder(data)
+		switch {
+		case perr != nil:
+			return domain.Order{}, transient("fetch_order", "GetOrder: %v", perr)
+		case !found:
+			return domain.Order{}, permanent("fetch_order", "order %s not found on Shopify", platformOrderID)
+		}
+		if page == 0 {
+			raw = got
+		} else {
+			raw.lines = append(raw.lines, got.lines...)
+		}
+		next := gqlLinesCursor(data)
+		if next == "" {
+			break
+		}
+		if page >= 20 { // 2,000 lines: a runaway cursor, not an order
+			return domain.Order{}, permanent("fetch_order", "order %s: more than 2000 line items", platformOrderID)
+		}
+		after = next
 	}
 	o, nerr := normalise(raw, conn, s.currency)
 	if nerr != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -221,5 +222,25 @@ func TestHugeExponentsAreRejectedQuickly(t *testing.T) {
 func tooSlow(t *testing.T, start time.Time) {
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("took %v", d)
+	}
+}
+
+func TestFetchOrderPagesLineItems(t *testing.T) {
+	e := newEnv(t, shopifysim.Options{}, shopifysim.StoreConfig{}, nil)
+	var lines []string
+	for i := range 130 {
+		lines = append(lines, `{"sku":"S`+strconv.Itoa(i)+`","quantity":1,"originalUnitPriceSet":{"shopMoney":{"amount":"1.00"}}}`)
+	}
+	order := `{"id":"gid://shopify/Order/9","legacyResourceId":"9","createdAt":"2026-01-01T00:00:00Z",
+		"totalPriceSet":{"shopMoney":{"amount":"130.00"}},"lineItems":{"nodes":[` + strings.Join(lines, ",") + `]}}`
+	if err := e.sim.AddOrder(testShop, []byte(order)); err != nil {
+		t.Fatal(err)
+	}
+	o, err := e.c.FetchOrder(context.Background(), e.conn, "9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Lines) != 130 || o.Lines[129].SKU != "S129" || e.ops("GetOrder") != 2 {
+		t.Fatalf("%d lines, last %q, %d calls", len(o.Lines), o.Lines[len(o.Lines)-1].SKU, e.ops("GetOrder"))
 	}
 }

@@ -53,7 +53,7 @@ func (s *Server) execute(st *store, b gqlBody, now time.Time) (data any, actual 
 			}
 			return map[string]any{"order": map[string]any{"id": id, "fulfillmentOrders": map[string]any{"nodes": nodes}}}, 5, nil, nil
 		}
-		return map[string]any{"order": o}, 25, nil, nil
+		return map[string]any{"order": pageLines(o, b.Variables["after"])}, 25, nil, nil
 	case "CancelOrder", "MarkPaid", "CloseOrder", "CreateFulfillment", "SetInvoice":
 		return st.orderMutation(b, now), 10, nil, nil
 	}
@@ -543,4 +543,28 @@ func idempotencyKey(b gqlBody) string {
 		return key
 	}
 	return ""
+}
+
+// pageLines serves an order's line items 100 at a time (cursor "line:<offset>").
+func pageLines(o map[string]any, afterRaw json.RawMessage) map[string]any {
+	li, _ := o["lineItems"].(map[string]any)
+	nodes, _ := li["nodes"].([]any)
+	var after string
+	_ = json.Unmarshal(afterRaw, &after)
+	from := 0
+	if n, err := strconv.Atoi(strings.TrimPrefix(after, "line:")); err == nil && n > 0 {
+		from = n
+	}
+	if len(nodes) <= 100 && from == 0 {
+		return o
+	}
+	from = min(from, len(nodes))
+	end := min(from+100, len(nodes))
+	out := make(map[string]any, len(o))
+	for k, v := range o {
+		out[k] = v
+	}
+	out["lineItems"] = map[string]any{"nodes": nodes[from:end],
+		"pageInfo": map[string]any{"hasNextPage": end < len(nodes), "endCursor": "line:" + strconv.Itoa(end)}}
+	return out
 }
