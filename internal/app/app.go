@@ -68,7 +68,7 @@ func (h *Hub) RunWorkers(ctx context.Context, w Workers) {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.Run(ctx) }()
 	}
-	run(&worker.Loop{Queue: h.Changes, Handler: worker.Each(h.Fanout), Policy: worker.DefaultPolicy, Concurrency: w.Fanout, BatchSize: w.Batch, Log: h.Log})
+	run(&worker.Loop{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Concurrency: w.Fanout, BatchSize: w.Batch, Log: h.Log})
 	for _, q := range h.PushQueues {
 		run(&worker.Loop{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, Concurrency: w.Push, BatchSize: w.Batch, Log: h.Log})
 	}

@@ -28,7 +28,7 @@ func (h *Hub) HTTPFunction() func(context.Context, events.APIGatewayV2HTTPReques
 
 // FanoutFunction is the Lambda handler of the changes-queue consumer.
 func (h *Hub) FanoutFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	b := &worker.SQSBatch{Queue: h.Changes, Handler: worker.Each(h.Fanout), Policy: worker.DefaultPolicy, Log: h.Log}
+	b := &worker.SQSBatch{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Log: h.Log}
 	return b.Handle
 }
 
