@@ -15,6 +15,8 @@ import (
 	"github.com/ponte-hub/ponte/internal/platform/nuvemshop"
 	"github.com/ponte-hub/ponte/internal/platform/nuvemshop/nuvemshopsim"
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
+	"github.com/ponte-hub/ponte/internal/platform/shopify"
+	"github.com/ponte-hub/ponte/internal/platform/shopify/shopifysim"
 	"github.com/ponte-hub/ponte/internal/platform/tray"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
 	"github.com/ponte-hub/ponte/internal/platform/woocommerce"
@@ -45,6 +47,12 @@ func registry() map[string]entry {
 				return nuvemshop.New(s, nuvemshop.Options{Logger: log})
 			},
 			simulator: func() platformsim.Simulator { return nuvemshopsim.NewKit() },
+		},
+		"shopify": {
+			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {
+				return shopify.New(s, shopify.Options{Logger: log})
+			},
+			simulator: func() platformsim.Simulator { return shopifysim.NewKit() },
 		},
 		"tray": {
 			connector: func(s platform.Secrets, log *slog.Logger) platform.Connector {

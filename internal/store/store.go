@@ -68,6 +68,9 @@ type Store interface {
 
 	// PutDesired stores d unless a state with Rev >= d.Rev is stored (then ErrStale).
 	PutDesired(ctx context.Context, d domain.DesiredState) error
+	// PutDesiredMany applies PutDesired to each state independently (one transaction where
+	// the backend has them); errs[i] is nil, ErrStale or another error.
+	PutDesiredMany(ctx context.Context, ds []domain.DesiredState) (errs []error, err error)
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
 	// PutPushed stores p unless a state with Rev > p.Rev is stored (then ErrStale). Equal Rev overwrites.
 	PutPushed(ctx context.Context, p domain.PushedState) error

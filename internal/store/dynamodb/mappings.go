@@ -83,6 +83,17 @@ func (s *Store) PutDesired(ctx context.Context, d domain.DesiredState) error {
 	return s.putRevved(ctx, "desired", d.Tenant, d.ConnectionID, d.SKU, desiredSK(d.ConnectionID), d.Rev, d, newer)
 }
 
+// PutDesiredMany writes the states side by side (DynamoDB has no cheaper multi-item
+// conditional write: transactions are all-or-nothing and cost double).
+func (s *Store) PutDesiredMany(ctx context.Context, ds []domain.DesiredState) ([]error, error) {
+	errs := make([]error, len(ds))
+	forEach(len(ds), s.workers, func(i int) { errs[i] = s.PutDesired(ctx, ds[i]) })
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("put desired states: %w", err)
+	}
+	return errs, nil
+}
+
 // GetDesired reads a connection's desired state of a SKU.
 func (s *Store) GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error) {
 	var d domain.DesiredState

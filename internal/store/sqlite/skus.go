@@ -176,6 +176,48 @@ func (s *Store) PutDesired(ctx context.Context, d domain.DesiredState) error {
 	return s.putRevved(ctx, "desired", "<", d.Tenant, d.ConnectionID, d.SKU, d.Rev, d)
 }
 
+// PutDesiredMany stores each state unless a newer or equal revision is stored, all in one
+// transaction: fan-out writes a batch of SKUs with one commit instead of one per state.
+func (s *Store) PutDesiredMany(ctx context.Context, ds []domain.DesiredState) ([]error, error) {
+	errs := make([]error, len(ds))
+	if len(ds) == 0 {
+		return errs, nil
+	}
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("put desired states: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for i, d := range ds {
+		if d.Tenant == "" || d.ConnectionID == "" || d.SKU == "" {
+			errs[i] = fmt.Errorf("put desired: tenant, connection and sku are required")
+			continue
+		}
+		data, err := json.Marshal(d)
+		if err != nil {
+			errs[i] = fmt.Errorf("put desired %s/%s: encode: %w", d.ConnectionID, d.SKU, err)
+			continue
+		}
+		res, err := tx.ExecContext(ctx, sqlPutDesired, d.Tenant, d.ConnectionID, d.SKU, d.Rev, string(data))
+		if err != nil {
+			return nil, fmt.Errorf("put desired %s/%s: %w", d.ConnectionID, d.SKU, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("put desired %s/%s: %w", d.ConnectionID, d.SKU, err)
+		} else if n == 0 {
+			errs[i] = fmt.Errorf("put desired %s/%s rev %d: %w", d.ConnectionID, d.SKU, d.Rev, store.ErrStale)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("put desired states: commit: %w", err)
+	}
+	return errs, nil
+}
+
+const sqlPutDesired = `INSERT INTO desired (tenant, connection_id, sku, rev, data) VALUES (?, ?, ?, ?, ?)
+	ON CONFLICT (tenant, connection_id, sku) DO UPDATE SET rev = excluded.rev, data = excluded.data
+	WHERE desired.rev < excluded.rev`
+
 // GetDesired reads a connection's desired state of a SKU.
 func (s *Store) GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error) {
 	var d domain.DesiredState

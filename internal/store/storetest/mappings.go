@@ -181,3 +181,34 @@ func testDesiredAndPushed(t *testing.T, s store.Store) {
 		wantErr(t, "other connection", err, store.ErrNotFound)
 	})
 }
+
+func testDesiredMany(t *testing.T, s store.Store) {
+	c := ctx(t)
+	noErr(t, "seed", s.PutDesired(c, desired("ta", "c1", "SKU-1", 5)))
+	batch := []domain.DesiredState{
+		desired("ta", "c1", "SKU-1", 4), // older than stored
+		desired("ta", "c1", "SKU-2", 1), // new
+		desired("ta", "c2", "SKU-1", 2), // other connection
+		desired("ta", "c1", "SKU-1", 6), // newer, later in the same batch
+	}
+	errs, err := s.PutDesiredMany(c, batch)
+	noErr(t, "put many", err)
+	if len(errs) != len(batch) {
+		t.Fatalf("got %d results for %d states", len(errs), len(batch))
+	}
+	wantErr(t, "older in batch", errs[0], store.ErrStale)
+	for i := 1; i < len(batch); i++ {
+		noErr(t, "batch item", errs[i])
+	}
+	for _, tc := range []struct {
+		conn, sku string
+		rev       int64
+	}{{"c1", "SKU-1", 6}, {"c1", "SKU-2", 1}, {"c2", "SKU-1", 2}} {
+		got, err := s.GetDesired(c, "ta", tc.conn, tc.sku)
+		noErr(t, "get", err)
+		sameJSON(t, tc.conn+"/"+tc.sku, desired("ta", tc.conn, tc.sku, tc.rev), got)
+	}
+	if errs, err := s.PutDesiredMany(c, nil); err != nil || len(errs) != 0 {
+		t.Fatalf("empty batch: %v %v", errs, err)
+	}
+}

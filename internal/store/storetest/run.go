@@ -27,6 +27,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SKUManyInOneCall", testSKUMany},
 		{"Mappings", testMappings},
 		{"DesiredAndPushed", testDesiredAndPushed},
+		{"DesiredMany", testDesiredMany},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyRace", testIdempotencyRace},
