@@ -25,7 +25,7 @@ type Store interface {
 	ListConnections(ctx context.Context, tenant string) ([]domain.Connection, error)
 	ListMappings(ctx context.Context, tenant, sku string) ([]domain.Mapping, error)
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
-	PutDesired(ctx context.Context, d domain.DesiredState) error
+	PutDesiredMany(ctx context.Context, ds []domain.DesiredState) ([]error, error)
 	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
 }
 
@@ -61,18 +61,13 @@ type cachedConns struct {
 	conns map[string]domain.Connection
 }
 
-// push is a push message bound for a platform's queue.
-type push struct {
-	platform string
-	msg      queue.OutMessage
-}
-
-// HandleBatch fans out a batch of changed SKUs and queues their pushes together, one
-// send per platform: far fewer queue writes than one per (connection, SKU).
+// HandleBatch fans out a batch of changed SKUs: their desired states are written in one
+// store call and their pushes queued in one send per platform, far fewer writes than one
+// per (connection, SKU).
 func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
 	errs := make([]error, len(msgs))
-	planned := make([][]push, len(msgs))
-	// SKUs are independent: plan them side by side (reads run in parallel on the store).
+	planned := make([][]target, len(msgs))
+	// SKUs are independent: read and compute them side by side (reads run in parallel).
 	sem := make(chan struct{}, planConcurrency)
 	var wg sync.WaitGroup
 	for i, msg := range msgs {
@@ -89,24 +84,31 @@ func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error
 		}()
 	}
 	wg.Wait()
-	var out []push
+	var all []*target
+	owner := map[*target]int{}
 	for i := range msgs {
-		if errs[i] == nil {
-			out = append(out, planned[i]...)
+		for j := range planned[i] {
+			t := &planned[i][j]
+			all = append(all, t)
+			owner[t] = i
 		}
 	}
-	if err := s.send(ctx, out); err != nil {
-		for i := range msgs {
-			if errs[i] == nil {
-				errs[i] = err
+	pushes, err := s.commit(ctx, all)
+	if err == nil {
+		err = s.send(ctx, pushes)
+	}
+	if err != nil {
+		for _, t := range all {
+			if errs[owner[t]] == nil {
+				errs[owner[t]] = err
 			}
 		}
 	}
 	return errs
 }
 
-// planConcurrency bounds the SKUs of one batch planned at once.
-const planConcurrency = 16
+// planConcurrency bounds the SKUs of one batch read at once.
+const planConcurrency = 8
 
 // Handle processes one fan-out message.
 func (s *Service) Handle(ctx context.Context, msg queue.Message) error {
@@ -116,11 +118,74 @@ func (s *Service) Handle(ctx context.Context, msg queue.Message) error {
 // FanOut recomputes one SKU's desired state on every connection that sells it and queues
 // the pushes it needs.
 func (s *Service) FanOut(ctx context.Context, tenant, sku string) error {
-	pushes, err := s.plan(ctx, tenant, sku)
+	targets, err := s.plan(ctx, tenant, sku)
+	if err != nil {
+		return err
+	}
+	all := make([]*target, len(targets))
+	for i := range targets {
+		all[i] = &targets[i]
+	}
+	pushes, err := s.commit(ctx, all)
 	if err != nil {
 		return err
 	}
 	return s.send(ctx, pushes)
+}
+
+// target is one connection's computed state for a SKU, with what the store last got.
+type target struct {
+	conn    domain.Connection
+	desired domain.DesiredState
+	write   bool // desired is new and must be stored
+	last    *domain.PushedState
+}
+
+// commit stores the new desired states and returns the pushes still needed. A state that
+// lost a race to a newer one (ErrStale) needs no push: the newer one queues its own.
+func (s *Service) commit(ctx context.Context, targets []*target) ([]push, error) {
+	var writes []domain.DesiredState
+	var written []*target
+	for _, t := range targets {
+		if t.write {
+			writes = append(writes, t.desired)
+			written = append(written, t)
+		}
+	}
+	stale := map[*target]bool{}
+	if len(writes) > 0 {
+		errs, err := s.Store.PutDesiredMany(ctx, writes)
+		if err != nil {
+			return nil, fmt.Errorf("write %d desired states: %w", len(writes), err)
+		}
+		for i, werr := range errs {
+			switch {
+			case errors.Is(werr, store.ErrStale):
+				stale[written[i]] = true
+			case werr != nil:
+				return nil, fmt.Errorf("write desired %s/%s: %w", written[i].conn.ID, written[i].desired.SKU, werr)
+			}
+		}
+	}
+	var out []push
+	for _, t := range targets {
+		if stale[t] || !t.desired.Pending(t.last).Any() {
+			continue
+		}
+		body, err := json.Marshal(PushMessage{Tenant: t.desired.Tenant, ConnectionID: t.conn.ID, SKU: t.desired.SKU, Rev: t.desired.Rev})
+		if err != nil {
+			return nil, fmt.Errorf("encode push message: %w", err)
+		}
+		out = append(out, push{platform: t.conn.Platform,
+			msg: queue.OutMessage{Body: body, Group: t.conn.ID, Key: t.conn.ID + "|" + t.desired.SKU}})
+	}
+	return out, nil
+}
+
+// push is a push message bound for a platform's queue.
+type push struct {
+	platform string
+	msg      queue.OutMessage
 }
 
 func (s *Service) send(ctx context.Context, pushes []push) error {
@@ -141,8 +206,8 @@ func (s *Service) send(ctx context.Context, pushes []push) error {
 	return nil
 }
 
-// plan writes one SKU's desired states and returns the pushes they need.
-func (s *Service) plan(ctx context.Context, tenant, sku string) ([]push, error) {
+// plan reads one SKU and computes its state on every connection that sells it.
+func (s *Service) plan(ctx context.Context, tenant, sku string) ([]target, error) {
 	states, err := s.Store.GetSKUs(ctx, tenant, []string{sku})
 	if err != nil {
 		return nil, fmt.Errorf("read SKU %s: %w", sku, err)
@@ -163,64 +228,48 @@ func (s *Service) plan(ctx context.Context, tenant, sku string) ([]push, error) 
 		return nil, err
 	}
 	now := s.Now().UTC()
-	var out []push
+	var out []target
 	for _, mp := range mappings {
 		conn, ok := conns[mp.ConnectionID]
 		if !ok {
 			continue
 		}
-		p, err := s.planOne(ctx, conn, st, now)
+		t, err := s.planOne(ctx, conn, st, now)
 		if err != nil {
 			return nil, err
 		}
-		if p != nil {
-			out = append(out, *p)
+		if t != nil {
+			out = append(out, *t)
 		}
 	}
 	return out, nil
 }
 
-func (s *Service) planOne(ctx context.Context, conn domain.Connection, st domain.SKUState, now time.Time) (*push, error) {
+func (s *Service) planOne(ctx context.Context, conn domain.Connection, st domain.SKUState, now time.Time) (*target, error) {
 	d, skip := domain.ComputeDesired(conn, st, now)
 	if skip != "" {
 		return nil, nil
 	}
+	t := &target{conn: conn, desired: d, write: true}
 	prev, err := s.Store.GetDesired(ctx, st.Tenant, conn.ID, st.SKU)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		err = s.Store.PutDesired(ctx, d)
 	case err != nil:
 		return nil, fmt.Errorf("read desired %s/%s: %w", conn.ID, st.SKU, err)
 	case prev.Rev >= d.Rev || sameTarget(prev, d):
 		// Stored state is as new, or asks for the same values: no write, but still check
-		// below that it reached the store (a crash may have cut the previous run short).
-		d = prev
-	default:
-		err = s.Store.PutDesired(ctx, d)
-	}
-	if errors.Is(err, store.ErrStale) {
-		return nil, nil // a newer computation won the race and queues its own push
-	}
-	if err != nil {
-		return nil, fmt.Errorf("write desired %s/%s: %w", conn.ID, st.SKU, err)
+		// that it reached the store (a crash may have cut the previous run short).
+		t.desired, t.write = prev, false
 	}
 	pushed, err := s.Store.GetPushed(ctx, st.Tenant, conn.ID, st.SKU)
-	var last *domain.PushedState
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return nil, fmt.Errorf("read pushed %s/%s: %w", conn.ID, st.SKU, err)
 	default:
-		last = &pushed
+		t.last = &pushed
 	}
-	if !d.Pending(last).Any() {
-		return nil, nil
-	}
-	body, err := json.Marshal(PushMessage{Tenant: st.Tenant, ConnectionID: conn.ID, SKU: st.SKU, Rev: d.Rev})
-	if err != nil {
-		return nil, fmt.Errorf("encode push message: %w", err)
-	}
-	return &push{platform: conn.Platform, msg: queue.OutMessage{Body: body, Group: conn.ID, Key: conn.ID + "|" + st.SKU}}, nil
+	return t, nil
 }
 
 // sameTarget reports whether two desired states ask the store for the same values.
