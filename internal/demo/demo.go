@@ -94,6 +94,14 @@ func Start(ctx context.Context, hub *app.Hub, simAddr string, platformNames []st
 		d.Close()
 		return nil, err
 	}
+	// ApplySetup keeps tokens a connector saved on a previous run; the demo's simulators
+	// start fresh and know none of them, so the demo's credentials replace them whole.
+	for ref, values := range setup.Secrets {
+		if err := hub.Secrets.PutSecret(ctx, ref, values); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("reset demo credentials: %w", err)
+		}
+	}
 	if err := seedCatalogue(ctx, hub); err != nil {
 		d.Close()
 		return nil, err
