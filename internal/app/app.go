@@ -43,10 +43,12 @@ type Workers struct {
 	Fanout int
 	Push   int
 	Batch  int
+	// HandleTimeout bounds one batch (below the embedded queues' visibility timeout).
+	HandleTimeout time.Duration
 }
 
 // DefaultWorkers suit a 2-core machine.
-var DefaultWorkers = Workers{Fanout: 4, Push: 8, Batch: 50}
+var DefaultWorkers = Workers{Fanout: 4, Push: 8, Batch: 50, HandleTimeout: embeddedVisibility * 2 / 3}
 
 // wire builds the use cases once the backend pieces are set.
 func (h *Hub) wire() {
@@ -68,9 +70,11 @@ func (h *Hub) RunWorkers(ctx context.Context, w Workers) {
 		wg.Add(1)
 		go func() { defer wg.Done(); l.Run(ctx) }()
 	}
-	run(&worker.Loop{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Concurrency: w.Fanout, BatchSize: w.Batch, Log: h.Log})
+	run(&worker.Loop{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Concurrency: w.Fanout, BatchSize: w.Batch,
+		HandleTimeout: w.HandleTimeout, Log: h.Log})
 	for _, q := range h.PushQueues {
-		run(&worker.Loop{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, Concurrency: w.Push, BatchSize: w.Batch, Log: h.Log})
+		run(&worker.Loop{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, Concurrency: w.Push, BatchSize: w.Batch,
+			HandleTimeout: w.HandleTimeout, Log: h.Log})
 	}
 	wg.Wait()
 }

@@ -16,7 +16,11 @@ type Loop struct {
 	Policy      Policy
 	Concurrency int
 	BatchSize   int
-	Log         *slog.Logger
+	// HandleTimeout bounds one batch; keep it below the queue's visibility timeout so a
+	// batch stuck behind a slow or rate-limited platform is retried, never redelivered
+	// while it still runs. Zero means no bound.
+	HandleTimeout time.Duration
+	Log           *slog.Logger
 }
 
 // Run blocks until ctx ends.
@@ -63,7 +67,12 @@ func (l *Loop) handle(ctx context.Context, msgs []queue.Message) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs := l.Handler.HandleBatch(ctx, g)
+			hctx, cancel := ctx, context.CancelFunc(func() {})
+			if l.HandleTimeout > 0 {
+				hctx, cancel = context.WithTimeout(ctx, l.HandleTimeout)
+			}
+			errs := l.Handler.HandleBatch(hctx, g)
+			cancel()
 			for i, m := range g {
 				l.settle(ctx, m, errs[i])
 			}

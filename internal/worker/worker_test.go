@@ -236,3 +236,51 @@ func TestFromSQSRecord(t *testing.T) {
 		t.Fatalf("missing receive count should count as the first attempt: %+v", m)
 	}
 }
+
+// A batch stuck behind a slow platform is cut at HandleTimeout and retried, instead of
+// running past the visibility timeout and being delivered twice.
+func TestLoopBoundsABatchBelowTheVisibilityTimeout(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	q := openQueue(t, true)
+	if err := q.Send(ctx, queue.OutMessage{Body: []byte("slow"), Group: "store-1"}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var deadlines []bool
+	h := batchFunc(func(ctx context.Context, msgs []queue.Message) []error {
+		_, has := ctx.Deadline()
+		mu.Lock()
+		deadlines = append(deadlines, has)
+		n := len(deadlines)
+		mu.Unlock()
+		if n == 1 {
+			<-ctx.Done() // the platform never answers in time
+			return []error{ctx.Err()}
+		}
+		return []error{nil}
+	})
+	loop := &Loop{Queue: q, Handler: h, Concurrency: 1, BatchSize: 10, HandleTimeout: 100 * time.Millisecond,
+		Policy: Policy{MaxAttempts: 3, BaseBackoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond},
+		Log:    slog.New(slog.NewTextHandler(io.Discard, nil))}
+	go loop.Run(ctx)
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		st, err := q.Stats(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		n := len(deadlines)
+		mu.Unlock()
+		if n >= 2 && st.Waiting == 0 && st.InFlight == 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(deadlines) != 2 || !deadlines[0] || !deadlines[1] {
+		t.Fatalf("handled %d times (deadline set: %v); want a bounded first try and one retry", len(deadlines), deadlines)
+	}
+}
