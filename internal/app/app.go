@@ -58,7 +58,14 @@ func (h *Hub) wire() {
 	for name, q := range h.PushQueues {
 		senders[name] = q
 	}
-	h.Fanout = &fanout.Service{Store: h.Store, PushQueues: senders, Now: now, Log: h.Log, ConnectionTTL: 2 * time.Second}
+	customerPlatforms := map[string]bool{}
+	for name, c := range h.Connectors {
+		if _, ok := c.(platform.CustomerPusher); ok {
+			customerPlatforms[name] = true
+		}
+	}
+	h.Fanout = &fanout.Service{Store: h.Store, PushQueues: senders, Now: now, Log: h.Log, ConnectionTTL: 2 * time.Second,
+		CustomerPlatforms: customerPlatforms}
 	h.Pusher = &push.Service{Store: h.Store, Connectors: h.Connectors, Now: now, Log: h.Log}
 	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Log: h.Log}
 }

@@ -27,6 +27,8 @@ type Store interface {
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
 	PutDesiredMany(ctx context.Context, ds []domain.DesiredState) ([]error, error)
 	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
+	GetCustomers(ctx context.Context, tenant string, ids []string) (map[string]store.CustomerRecord, error)
+	GetCustomerLink(ctx context.Context, tenant, connectionID, customerID string) (store.CustomerLink, error)
 }
 
 // Sender is the part of the Queue port fan-out needs.
@@ -35,12 +37,18 @@ type Sender interface {
 }
 
 // PushMessage is the body of a push message: keys only (see ingest.SKUMessage on Rev).
+// Kind is "" for a SKU and "customer" for a customer (then Customer names it).
 type PushMessage struct {
 	Tenant       string `json:"tenant"`
 	ConnectionID string `json:"connection"`
-	SKU          string `json:"sku"`
+	Kind         string `json:"kind,omitempty"`
+	SKU          string `json:"sku,omitempty"`
+	Customer     string `json:"customer,omitempty"`
 	Rev          int64  `json:"rev"`
 }
+
+// KindCustomer is the PushMessage kind of a customer push.
+const KindCustomer = ingest.MessageKindCustomer
 
 // Service is the fan-out use case.
 type Service struct {
@@ -51,6 +59,9 @@ type Service struct {
 	Log        *slog.Logger
 	// ConnectionTTL caches a tenant's connections this long (0: read every time).
 	ConnectionTTL time.Duration
+	// CustomerPlatforms names the platforms whose connectors take customers
+	// (platform.CustomerPusher); customers fan out only to their connections.
+	CustomerPlatforms map[string]bool
 
 	mu    sync.Mutex
 	conns map[string]cachedConns
@@ -67,13 +78,28 @@ type cachedConns struct {
 func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
 	errs := make([]error, len(msgs))
 	planned := make([][]target, len(msgs))
+	customerPushes := make([][]push, len(msgs))
 	// SKUs are independent: read and compute them side by side (reads run in parallel).
 	sem := make(chan struct{}, planConcurrency)
 	var wg sync.WaitGroup
 	for i, msg := range msgs {
 		var m ingest.SKUMessage
-		if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" || m.SKU == "" {
+		if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" {
 			errs[i] = worker.Dead("fan-out message is not {tenant, sku}: %q", truncate(msg.Body))
+			continue
+		}
+		switch {
+		case m.Kind == "" && m.SKU != "":
+		case m.Kind == ingest.MessageKindCustomer && m.Customer != "":
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() {
+				defer func() { <-sem; wg.Done() }()
+				customerPushes[i], errs[i] = s.planCustomer(ctx, m.Tenant, m.Customer)
+			}()
+			continue
+		default:
+			errs[i] = worker.Dead("fan-out message is not {tenant, sku} nor {tenant, kind: customer, customer}: %q", truncate(msg.Body))
 			continue
 		}
 		wg.Add(1)
@@ -95,12 +121,22 @@ func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error
 	}
 	pushes, err := s.commit(ctx, all)
 	if err == nil {
+		for i := range msgs {
+			if errs[i] == nil {
+				pushes = append(pushes, customerPushes[i]...)
+			}
+		}
 		err = s.send(ctx, pushes)
 	}
 	if err != nil {
 		for _, t := range all {
 			if errs[owner[t]] == nil {
 				errs[owner[t]] = err
+			}
+		}
+		for i, cp := range customerPushes {
+			if len(cp) > 0 && errs[i] == nil {
+				errs[i] = err
 			}
 		}
 	}

@@ -20,10 +20,11 @@ import (
 )
 
 type fixture struct {
-	ctx   context.Context
-	store *storesqlite.Store
-	push  queue.Queue
-	svc   *fanout.Service
+	ctx    context.Context
+	store  *storesqlite.Store
+	push   queue.Queue
+	svc    *fanout.Service
+	broker *queuesqlite.Broker
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -66,7 +67,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	svc := &fanout.Service{Store: st, PushQueues: map[string]fanout.Sender{"tray": q}, Now: time.Now,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return &fixture{ctx: ctx, store: st, push: q, svc: svc}
+	return &fixture{ctx: ctx, store: st, push: q, svc: svc, broker: b}
 }
 
 func (f *fixture) setSKU(t *testing.T, rev int64, qty int64, price string) {

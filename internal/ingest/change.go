@@ -33,6 +33,8 @@ const (
 	KindStock   Kind = "stock"
 	KindPrice   Kind = "price"
 	KindProduct Kind = "product"
+	// KindCustomer is a customer from the ERP, keyed by customer_id instead of sku.
+	KindCustomer Kind = "customer"
 )
 
 // Change is one validated ERP change.
@@ -44,14 +46,19 @@ type Change struct {
 	Stock   *domain.StockLevel
 	Price   *domain.PriceInfo
 	Product *domain.Product
+	// CustomerID and Customer are set on customer changes (SKU is then empty).
+	CustomerID string
+	Customer   *domain.Customer
 }
 
 // Rejection names a bad item and field with a readable reason.
 type Rejection struct {
 	Index int    `json:"index"`
 	SKU   string `json:"sku,omitempty"`
-	Field string `json:"field"`
-	Error string `json:"error"`
+	// CustomerID names the customer of a rejected customer change.
+	CustomerID string `json:"customer_id,omitempty"`
+	Field      string `json:"field"`
+	Error      string `json:"error"`
 }
 
 // BatchError is a batch-level failure (malformed JSON, too many items): nothing was applied.
@@ -82,6 +89,14 @@ type rawChange struct {
 	WeightGrams     json.RawMessage   `json:"weight_grams"`
 	Publish         *bool             `json:"publish"`
 	SyncStock       *bool             `json:"sync_stock"`
+	// Customer fields (name is shared with products).
+	CustomerID  *string         `json:"customer_id"`
+	CompanyName *string         `json:"company_name"`
+	TradeName   *string         `json:"trade_name"`
+	Document    *string         `json:"document"`
+	Email       *string         `json:"email"`
+	Phones      json.RawMessage `json:"phones"`
+	Address     json.RawMessage `json:"address"`
 }
 
 // Decode parses a batch body. Item-level problems become rejections; only a body that is
@@ -129,6 +144,9 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return reject("", fieldOf(err), "invalid item: %s", plainJSONError(err))
 	}
+	if r.Type != nil && Kind(*r.Type) == KindCustomer {
+		return decodeCustomer(i, r)
+	}
 	if r.SKU == nil || strings.TrimSpace(*r.SKU) == "" {
 		return reject("", "sku", "required")
 	}
@@ -137,7 +155,7 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 		return reject(sku, "sku", "must be valid UTF-8 of at most %d bytes without '#'", maxSKULen)
 	}
 	if r.Type == nil {
-		return reject(sku, "type", "required: one of stock, price, product")
+		return reject(sku, "type", "required: one of stock, price, product, customer")
 	}
 	version, err := parseVersion(r.Version)
 	if err != nil {
@@ -186,7 +204,7 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 		}
 		c.Product = p
 	default:
-		return reject(sku, "type", "unknown change type %q: one of stock, price, product", *r.Type)
+		return reject(sku, "type", "unknown change type %q: one of stock, price, product, customer", *r.Type)
 	}
 	return c, nil
 }

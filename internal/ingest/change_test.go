@@ -121,6 +121,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"changes":[{"type":"price","sku":"A","version":"2","price":"1.2345","cost":1e3}]}`))
 	f.Add([]byte(`{"changes":[{"type":"product","sku":"A","version":1,"name":"x","attributes":{"a":"b"},"weight_grams":3}]}`))
 	f.Add([]byte(`{"changes":[null, 1, "x", [], {"quantity":1e400}]}`))
+	f.Add([]byte(`{"changes":[{"type":"customer","customer_id":"C-1","version":1,"name":"x","phones":["1"],"address":{"city":"y"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		changes, rejs, err := Decode(body, "BRL")
 		if err != nil {
@@ -132,7 +133,7 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		for _, c := range changes {
-			if c.SKU == "" || c.Version < 0 {
+			if (c.SKU == "") == (c.CustomerID == "") || c.Version < 0 {
 				t.Fatalf("invalid change accepted: %+v", c)
 			}
 			if c.Stock != nil && c.Stock.Quantity < 0 {

@@ -16,6 +16,8 @@ import (
 type SKUStore interface {
 	GetSKUs(ctx context.Context, tenant string, skus []string) (map[string]domain.SKUState, error)
 	PutSKUs(ctx context.Context, writes []store.SKUWrite) ([]error, error)
+	GetCustomers(ctx context.Context, tenant string, ids []string) (map[string]store.CustomerRecord, error)
+	PutCustomers(ctx context.Context, writes []store.CustomerWrite) ([]error, error)
 }
 
 // Sender is the part of the Queue port ingest needs.
@@ -33,10 +35,13 @@ type Result struct {
 
 // SKUMessage is the body of a fan-out message: keys, never values. Rev only makes bodies
 // of different work differ (for FIFO de-duplication); the consumer reads the newest state.
+// Kind is "" for a SKU and "customer" for a customer (then Customer names it).
 type SKUMessage struct {
-	Tenant string `json:"tenant"`
-	SKU    string `json:"sku"`
-	Rev    int64  `json:"rev"`
+	Tenant   string `json:"tenant"`
+	Kind     string `json:"kind,omitempty"`
+	SKU      string `json:"sku,omitempty"`
+	Customer string `json:"customer,omitempty"`
+	Rev      int64  `json:"rev"`
 }
 
 // Service applies ERP changes.
@@ -54,7 +59,12 @@ func (s *Service) Apply(ctx context.Context, tenant string, changes []Change) (R
 	res := Result{Rejected: []Rejection{}}
 	bySKU := map[string][]Change{}
 	var order []string
+	var customers []Change
 	for _, c := range changes {
+		if c.Kind == KindCustomer {
+			customers = append(customers, c)
+			continue
+		}
 		if _, ok := bySKU[c.SKU]; !ok {
 			order = append(order, c.SKU)
 		}
@@ -115,6 +125,9 @@ func (s *Service) Apply(ctx context.Context, tenant string, changes []Change) (R
 		pending = retry
 	}
 	if err := s.enqueue(ctx, tenant, order, touched); err != nil {
+		return res, err
+	}
+	if err := s.applyCustomers(ctx, tenant, customers, now, &res); err != nil {
 		return res, err
 	}
 	return res, nil

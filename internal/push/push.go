@@ -28,6 +28,9 @@ type Store interface {
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
 	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
 	PutPushed(ctx context.Context, p domain.PushedState) error
+	GetCustomers(ctx context.Context, tenant string, ids []string) (map[string]store.CustomerRecord, error)
+	GetCustomerLink(ctx context.Context, tenant, connectionID, customerID string) (store.CustomerLink, error)
+	PutCustomerLink(ctx context.Context, l store.CustomerLink) error
 }
 
 // Observer hears about every platform call outcome (metrics, traces, bench).
@@ -51,33 +54,54 @@ func (s *Service) HandleBatch(ctx context.Context, msgs []queue.Message) []error
 	errs := make([]error, len(msgs))
 	type conn struct {
 		tenant, id string
-		skus       []string
+		customers  bool
+		keys       []string
 		at         map[string][]int
 	}
 	var order []*conn
 	byID := map[string]*conn{}
 	for i, msg := range msgs {
 		var m fanout.PushMessage
-		if err := json.Unmarshal(msg.Body, &m); err != nil || m.Tenant == "" || m.ConnectionID == "" || m.SKU == "" {
-			errs[i] = worker.Dead("push message is not {tenant, connection, sku}: %.200q", msg.Body)
+		err := json.Unmarshal(msg.Body, &m)
+		var customers bool
+		key := m.SKU
+		switch {
+		case err != nil || m.Tenant == "" || m.ConnectionID == "":
+			err = errors.New("bad message")
+		case m.Kind == "" && m.SKU != "":
+		case m.Kind == fanout.KindCustomer && m.Customer != "":
+			customers, key = true, m.Customer
+		default:
+			err = errors.New("bad message")
+		}
+		if err != nil {
+			errs[i] = worker.Dead("push message is not {tenant, connection, sku} nor {tenant, connection, kind: customer, customer}: %.200q", msg.Body)
 			continue
 		}
-		key := m.Tenant + "|" + m.ConnectionID
-		c, ok := byID[key]
+		group := m.Tenant + "|" + m.ConnectionID
+		if customers {
+			group += "|C"
+		}
+		c, ok := byID[group]
 		if !ok {
-			c = &conn{tenant: m.Tenant, id: m.ConnectionID, at: map[string][]int{}}
-			byID[key] = c
+			c = &conn{tenant: m.Tenant, id: m.ConnectionID, customers: customers, at: map[string][]int{}}
+			byID[group] = c
 			order = append(order, c)
 		}
-		if _, seen := c.at[m.SKU]; !seen {
-			c.skus = append(c.skus, m.SKU)
+		if _, seen := c.at[key]; !seen {
+			c.keys = append(c.keys, key)
 		}
-		c.at[m.SKU] = append(c.at[m.SKU], i)
+		c.at[key] = append(c.at[key], i)
 	}
 	for _, c := range order {
-		results := s.PushSKUs(ctx, c.tenant, c.id, c.skus)
-		for j, sku := range c.skus {
-			for _, i := range c.at[sku] {
+		var results []error
+		if c.customers {
+			results = s.PushCustomers(ctx, c.tenant, c.id, c.keys)
+		} else {
+			results = s.PushSKUs(ctx, c.tenant, c.id, c.keys)
+		}
+		for j, key := range c.keys {
+			for _, i := range c.at[key] {
 				errs[i] = results[j]
 			}
 		}

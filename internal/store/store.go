@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
@@ -83,4 +84,59 @@ type Store interface {
 	CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error
 	// ReleaseIdempotency deletes a claim whose request failed, so a retry runs again.
 	ReleaseIdempotency(ctx context.Context, key string) error
+
+	CustomerStore
+}
+
+// CustomerRecord is the stored ERP customer of a tenant. Version is the ERP's version
+// (moves only forward); Rev guards optimistic writes like a SKU aggregate's.
+type CustomerRecord struct {
+	Tenant     string          `json:"tenant"`
+	CustomerID string          `json:"customer_id"`
+	Customer   domain.Customer `json:"customer"`
+	Version    domain.Version  `json:"version"`
+	Rev        int64           `json:"rev"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+}
+
+// CustomerWrite is one optimistic customer write: it succeeds only if the stored Rev still
+// equals ExpectedRev (0 means "must not exist yet"). Record.Rev must be ExpectedRev+1.
+type CustomerWrite struct {
+	Record      CustomerRecord
+	ExpectedRev int64
+}
+
+// CustomerLink remembers a customer on one connection: the platform's id and the ERP
+// version the platform last received.
+type CustomerLink struct {
+	Tenant        string         `json:"tenant"`
+	ConnectionID  string         `json:"connection_id"`
+	CustomerID    string         `json:"customer_id"`
+	PlatformID    string         `json:"platform_id"`
+	PushedVersion domain.Version `json:"pushed_version"`
+	PushedAt      time.Time      `json:"pushed_at"`
+}
+
+// CustomerStore is the customer part of the port (embedded in Store).
+type CustomerStore interface {
+	// GetCustomers returns the customers that exist among ids, keyed by customer id.
+	GetCustomers(ctx context.Context, tenant string, ids []string) (map[string]CustomerRecord, error)
+	// PutCustomers applies each write independently; errs[i] is nil, ErrConflict or another error.
+	PutCustomers(ctx context.Context, writes []CustomerWrite) (errs []error, err error)
+	// GetCustomerLink reads a customer's link on a connection (ErrNotFound when never pushed).
+	GetCustomerLink(ctx context.Context, tenant, connectionID, customerID string) (CustomerLink, error)
+	// PutCustomerLink stores l unless a link with a higher PushedVersion is stored (then
+	// ErrStale). An equal version overwrites.
+	PutCustomerLink(ctx context.Context, l CustomerLink) error
+}
+
+// ValidateCustomerWrite checks the shape every backend requires of a customer write.
+func ValidateCustomerWrite(w CustomerWrite) error {
+	switch {
+	case w.Record.Tenant == "" || w.Record.CustomerID == "":
+		return errors.New("customer write: tenant and customer id are required")
+	case w.Record.Rev != w.ExpectedRev+1:
+		return fmt.Errorf("customer %s: rev %d must be expected rev %d + 1", w.Record.CustomerID, w.Record.Rev, w.ExpectedRev)
+	}
+	return nil
 }

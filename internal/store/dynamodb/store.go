@@ -9,6 +9,8 @@
 //	                       MAP#<conn>      mapping; gsi1 C#<conn>#P#<product>#V#<variant> / pk
 //	                       DESIRED#<conn>  desired state (rev only moves forward)
 //	                       PUSHED#<conn>   pushed state
+//	T#<tenant>#CUST#<id>   STATE           ERP customer (rev guards optimistic writes)
+//	                       LINK#<conn>     customer link: platform id, pushed version (only moves forward)
 //	IDEM#<key>             IDEM            idempotency record; expires_at is the TTL attribute
 //
 // One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a
@@ -75,6 +77,8 @@ func apiKeyPK(hash string) string     { return "APIKEY#" + esc(hash) }
 func connPK(id string) string         { return "CONN#" + esc(id) }
 func tenantConnsGSI(t string) string  { return "T#" + esc(t) + "#CONNS" }
 func skuPK(tenant, sku string) string { return "T#" + esc(tenant) + "#SKU#" + esc(sku) }
+func custPK(tenant, id string) string { return "T#" + esc(tenant) + "#CUST#" + esc(id) }
+func linkSK(conn string) string       { return "LINK#" + esc(conn) }
 func mapSK(conn string) string        { return "MAP#" + esc(conn) }
 func desiredSK(conn string) string    { return "DESIRED#" + esc(conn) }
 func pushedSK(conn string) string     { return "PUSHED#" + esc(conn) }

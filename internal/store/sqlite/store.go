@@ -165,6 +165,22 @@ var migrations = []string{
 		ref TEXT PRIMARY KEY,
 		data TEXT NOT NULL
 	) WITHOUT ROWID;`,
+	`CREATE TABLE customers (
+		tenant TEXT NOT NULL,
+		customer_id TEXT NOT NULL,
+		rev INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, customer_id)
+	) WITHOUT ROWID;
+
+	CREATE TABLE customer_links (
+		tenant TEXT NOT NULL,
+		connection_id TEXT NOT NULL,
+		customer_id TEXT NOT NULL,
+		pushed_version INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, connection_id, customer_id)
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

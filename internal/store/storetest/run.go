@@ -32,6 +32,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyRace", testIdempotencyRace},
 		{"Secrets", testSecrets},
+		{"CustomerRoundTrip", testCustomerRoundTrip},
+		{"CustomerOptimisticWrites", testCustomerOptimisticWrites},
+		{"CustomerLinks", testCustomerLinks},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
