@@ -176,7 +176,12 @@ func (s *Service) PushSKUs(ctx context.Context, tenant, connID string, skus []st
 			errs[p.index] = s.failure(conn, p, callErr)
 			continue
 		}
-		if err := s.record(ctx, conn, p.sku, p.desired, p.last, p.parts); err != nil {
+		// The platform holds the value now: record it even if the batch's deadline has
+		// passed meanwhile, or a retry would push the same value again.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+		err := s.record(rctx, conn, p.sku, p.desired, p.last, p.parts)
+		cancel()
+		if err != nil {
 			errs[p.index] = err
 			continue
 		}
@@ -184,6 +189,9 @@ func (s *Service) PushSKUs(ctx context.Context, tenant, connID string, skus []st
 	}
 	return errs
 }
+
+// recordTimeout bounds recording a push the platform already accepted.
+const recordTimeout = 10 * time.Second
 
 // plan is one SKU's pending push.
 type plan struct {
