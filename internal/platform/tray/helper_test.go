@@ -80,6 +80,11 @@ const testStore = "store1"
 
 func newEnv(t *testing.T, simOpts traysim.Options, settings map[string]string) *env {
 	t.Helper()
+	if simOpts.RateLimitPerMin == 0 {
+		// Tests that are not about limits run at a fast, matching limit: the limiter
+		// paces starts window/limit apart, which at Tray's 180/min would be 333 ms.
+		simOpts.RateLimitPerMin = fastLimitPerMin
+	}
 	sim := traysim.New(simOpts)
 	sim.AddStore(testStore, traysim.StoreConfig{ConsumerKey: "ck-test", ConsumerSecret: "cs-test", Code: "code-test"})
 	base, err := sim.Start(":0")
@@ -91,13 +96,16 @@ func newEnv(t *testing.T, simOpts traysim.Options, settings map[string]string) *
 	e.secrets = &memSecrets{data: map[string]map[string]string{
 		"tray/conn1": {"consumer_key": "ck-test", "consumer_secret": "cs-test", "code": "code-test"},
 	}}
-	s := map[string]string{"api_address": traysim.APIAddress(base, testStore), "store_id": testStore}
+	s := map[string]string{"api_address": traysim.APIAddress(base, testStore), "store_id": testStore,
+		"rate_limit_per_min": strconv.Itoa(simOpts.RateLimitPerMin)}
 	maps.Copy(s, settings)
 	e.conn = domain.Connection{ID: "conn1", Tenant: "t1", Platform: Name, Enabled: true,
 		Settings: s, SecretRef: "tray/conn1", Currency: "BRL"}
 	e.c = New(e.secrets, Options{Now: e.clock.Now})
 	return e
 }
+
+const fastLimitPerMin = 60000
 
 func (e *env) endpoint(name string) int64 { return e.sim.Calls(testStore).ByEndpoint[name] }
 

@@ -11,21 +11,25 @@ import (
 // previous request on it *finished*. A request reaches the server after it starts and
 // before it finishes, so two requests on one slot always arrive more than window apart
 // and the server's rolling count can never exceed limit, whatever the network delays.
-// It allows a burst of limit, unlike a token bucket with burst 1.
+// Starts are also paced evenly, window/limit apart: a lone change goes out at once, but a
+// flood is spread over the window instead of spending the whole allowance in its first
+// second, so the push backlog coalesces and the store gets each SKU's newest value once.
 type windowLimiter struct {
-	limit  int
-	window time.Duration
-	now    func() time.Time
+	limit   int
+	window  time.Duration
+	spacing time.Duration
+	now     func() time.Time
 
-	mu     sync.Mutex
-	idle   []time.Time // ready times of idle slots, oldest first (pushed in time order)
-	paused time.Time   // nothing starts before this (set from 429 wait hints)
-	wake   chan struct{}
+	mu        sync.Mutex
+	idle      []time.Time // ready times of idle slots, oldest first (pushed in time order)
+	paused    time.Time   // nothing starts before this (set from 429 wait hints)
+	nextStart time.Time   // the pace: the earliest next start
+	wake      chan struct{}
 }
 
 func newWindowLimiter(limit int, window time.Duration, now func() time.Time) *windowLimiter {
 	return &windowLimiter{
-		limit: limit, window: window, now: now,
+		limit: limit, window: window, spacing: window / time.Duration(limit), now: now,
 		idle: make([]time.Time, limit), wake: make(chan struct{}),
 	}
 }
@@ -41,8 +45,12 @@ func (l *windowLimiter) acquire(ctx context.Context) error {
 			if l.paused.After(ready) {
 				ready = l.paused
 			}
+			if l.nextStart.After(ready) {
+				ready = l.nextStart
+			}
 			if !ready.After(now) {
 				l.idle = l.idle[1:]
+				l.nextStart = now.Add(l.spacing)
 				l.mu.Unlock()
 				return nil
 			}

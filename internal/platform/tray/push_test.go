@@ -214,7 +214,7 @@ func TestLimiterRealMinute(t *testing.T) {
 		t.Skip("takes a minute")
 	}
 	e := newEnv(t, traysim.Options{RateLimitPerMin: 20}, map[string]string{"rate_limit_per_min": "20"})
-	burstWithout429(t, e, 30)
+	burstWithout429(t, e, 24)
 }
 
 func burstWithout429(t *testing.T, e *env, n int) {
