@@ -4,7 +4,8 @@
 //	cdk deploy -c stage=prod --parameters AlarmEmail=ops@example.com
 //
 // Context: stage (default dev) names the stack and is the Stage parameter's default;
-// assets (default ../build) holds <function>/bootstrap from `make build`.
+// assets (default ../build) holds <function>/bootstrap from `make build`; synth stops if
+// any declared function's bootstrap is missing.
 package main
 
 import (
@@ -19,17 +20,22 @@ import (
 	"github.com/ponte-hub/ponte/internal/topology"
 )
 
-// placeholder is deployed for a declared function whose bootstrap was not built, so the
-// stack still synthesizes before the function's code lands (see README.md).
-const placeholder = "testdata/placeholder"
-
 func main() {
 	defer jsii.Close()
 	app := awscdk.NewApp(nil)
 	stage := contextOr(app, "stage", "dev")
 	assets := contextOr(app, "assets", "../build")
 
-	st := stack.New(app, "ponte-"+stage, stack.Props{
+	// Every declared function has its code: a missing bootstrap means make build was not
+	// run (or failed), and deploying without it would break that function.
+	for _, f := range topology.Default().Functions {
+		if _, err := os.Stat(filepath.Join(AssetDir(assets, f), topology.Handler)); err != nil {
+			fmt.Fprintf(os.Stderr, "infra: %s: no %s/%s/%s (run make build): %v\n", f.LogicalID, assets, f.Short, topology.Handler, err)
+			jsii.Close()
+			os.Exit(1)
+		}
+	}
+	stack.New(app, "ponte-"+stage, stack.Props{
 		StackProps:   awscdk.StackProps{Description: jsii.String("Ponte ERP <-> e-commerce sync hub (" + stage + ")")},
 		Topology:     topology.Default(),
 		DefaultStage: stage,
@@ -37,24 +43,12 @@ func main() {
 			return AssetDir(assets, f)
 		},
 	})
-	for _, f := range topology.Default().Functions {
-		if AssetDir(assets, f) == placeholder {
-			msg := fmt.Sprintf("%s: no %s/%s/bootstrap (is %s missing, or was make build not run?): deploying a placeholder that fails every invocation",
-				f.LogicalID, assets, f.Short, f.CodeDir)
-			awscdk.Annotations_Of(st).AddWarningV2(jsii.String("ponte:placeholder-"+f.Short), jsii.String(msg))
-			fmt.Fprintln(os.Stderr, "warning:", msg)
-		}
-	}
 	app.Synth(nil)
 }
 
-// AssetDir is the directory holding f's bootstrap under assets, or the placeholder.
+// AssetDir is the directory holding f's bootstrap under assets.
 func AssetDir(assets string, f topology.Function) string {
-	dir := filepath.Join(assets, f.Short)
-	if _, err := os.Stat(filepath.Join(dir, topology.Handler)); err != nil {
-		return placeholder
-	}
-	return dir
+	return filepath.Join(assets, f.Short)
 }
 
 func contextOr(app awscdk.App, key, def string) string {

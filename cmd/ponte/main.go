@@ -1,5 +1,6 @@
 // Command ponte is the local hub and ops CLI: `ponte serve` runs the HTTP API, the queue
-// workers and the embedded store in one process; `ponte bench` measures it.
+// workers and the embedded store in one process; `ponte bench` measures it; `ponte
+// reconcile` reads the stores back and corrects drift.
 package main
 
 import (
@@ -15,6 +16,8 @@ const usage = `usage: ponte <command> [flags]
 commands:
   serve   run the hub: HTTP API, queue workers, embedded store (demo stores without config)
   bench   drive a burst of ERP changes through the hub and its simulators; prints a JSON line
+  reconcile [-dry-run] CONNECTION|all
+          read stock and prices back from the store(s), queue corrections for drift; prints the reports as JSON
 `
 
 func main() {
@@ -30,6 +33,8 @@ func main() {
 		err = serve(ctx, os.Args[2:])
 	case "bench":
 		err = runBench(ctx, os.Args[2:])
+	case "reconcile":
+		err = runReconcile(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

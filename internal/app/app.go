@@ -17,6 +17,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/push"
 	"github.com/ponte-hub/ponte/internal/queue"
+	"github.com/ponte-hub/ponte/internal/reconcile"
 	"github.com/ponte-hub/ponte/internal/store"
 	"github.com/ponte-hub/ponte/internal/worker"
 )
@@ -32,6 +33,7 @@ type Hub struct {
 	Ingest     *ingest.Service
 	Fanout     *fanout.Service
 	Pusher     *push.Service
+	Reconcile  *reconcile.Service
 	API        *httpapi.API
 	Log        *slog.Logger
 
@@ -66,6 +68,11 @@ func (h *Hub) wire() {
 	}
 	h.Fanout = &fanout.Service{Store: h.Store, PushQueues: senders, Now: now, Log: h.Log, ConnectionTTL: 2 * time.Second,
 		CustomerPlatforms: customerPlatforms}
+	reconcileQueues := make(map[string]reconcile.Sender, len(h.PushQueues))
+	for name, q := range h.PushQueues {
+		reconcileQueues[name] = q
+	}
+	h.Reconcile = &reconcile.Service{Store: h.Store, PushQueues: reconcileQueues, Connectors: h.Connectors, Now: now, Log: h.Log}
 	h.Pusher = &push.Service{Store: h.Store, Connectors: h.Connectors, Now: now, Log: h.Log}
 	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Log: h.Log}
 }

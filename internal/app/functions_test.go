@@ -21,6 +21,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/fanout"
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
 	"github.com/ponte-hub/ponte/internal/queue"
 )
@@ -278,4 +279,64 @@ func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	if p, _ := sim.Product(demoStore, demoProd); p.Stock != 7 {
 		t.Fatalf("store changed by a dead message: %+v", p)
 	}
+
+	// Reconcile: the store lost the stock behind the hub's back; the scheduled run finds
+	// the drift and queues the correction, and the push function writes 7 again.
+	hub.Connectors["tray"] = catalogOf{Connector: hub.Connectors["tray"], products: []string{demoProd}}
+	reconcileFn := hub.ReconcileFunction()
+	sched := loadEvent[app.ReconcileEvent](t, "reconcile/schedule.json")
+	if in, err := json.Marshal(sched); err != nil || string(in) != `{"connection":"*"}` {
+		t.Fatalf("schedule event %s (%v), want the input topology gives the schedule", in, err)
+	}
+	sim.AddProduct(demoStore, demoProd, 2, decimal.RequireFromString("31.90"))
+	out, err := reconcileFn(ctx, sched)
+	if err != nil || len(out.Reports) != 1 {
+		t.Fatalf("reconcile function: %+v %v", out, err)
+	}
+	if r := out.Reports[0]; r.ConnectionID != demoConn || r.Error != "" || r.Checked != 1 || r.Drifted != 1 || r.Corrected != 1 ||
+		len(r.DriftedSKUs) != 1 || r.DriftedSKUs[0] != demoSKU {
+		t.Fatalf("reconcile report %+v", r)
+	}
+	fix := receivePush(t, pushQ)
+	ev = loadEvent[events.SQSEvent](t, "push-tray/push.json")
+	rec = &ev.Records[0]
+	rec.MessageId, rec.ReceiptHandle, rec.Body = fix.ID, fix.Receipt, string(fix.Body)
+	rec.Attributes["MessageGroupId"] = fix.Group
+	rec.Attributes["ApproximateReceiveCount"] = "1"
+	if resp, err := pushFn(ctx, ev); err != nil || len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("push function on the correction: %+v %v", resp, err)
+	}
+	if p, _ := sim.Product(demoStore, demoProd); p.Stock != 7 {
+		t.Fatalf("store after the correction holds %+v, want stock 7", p)
+	}
+	out, err = reconcileFn(ctx, app.ReconcileEvent{Connection: demoConn})
+	if err != nil || len(out.Reports) != 1 || out.Reports[0].Drifted != 0 || out.Reports[0].Corrected != 0 {
+		t.Fatalf("second reconcile: %+v %v", out, err)
+	}
+	if _, err := reconcileFn(ctx, app.ReconcileEvent{}); err == nil {
+		t.Fatal("reconcile function accepted an input naming no connection")
+	}
+}
+
+// catalogOf gives the Tray connector, which has no catalogue listing yet, a one-page
+// catalogue read back from the store over HTTP.
+type catalogOf struct {
+	platform.Connector
+	products []string
+}
+
+func (c catalogOf) ListCatalog(ctx context.Context, conn domain.Connection, _ string) (platform.CatalogPage, error) {
+	var targets []platform.Target
+	for _, id := range c.products {
+		targets = append(targets, platform.Target{ProductID: id})
+	}
+	snaps, err := c.ReadBack(ctx, conn, targets)
+	if err != nil {
+		return platform.CatalogPage{}, err
+	}
+	var page platform.CatalogPage
+	for _, s := range snaps {
+		page.Items = append(page.Items, platform.CatalogItem{Target: s.Target, Stock: s.Stock, Price: s.Price})
+	}
+	return page, nil
 }

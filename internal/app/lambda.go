@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/reconcile"
 	"github.com/ponte-hub/ponte/internal/worker"
 )
 
@@ -40,4 +41,41 @@ func (h *Hub) PushFunction(platformName string) (func(context.Context, events.SQ
 	}
 	b := &worker.SQSBatch{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
 	return b.Handle, nil
+}
+
+// ReconcileEvent is the scheduler's input to the reconcile function: a connection id, or
+// "*" for every enabled connection of every tenant.
+type ReconcileEvent struct {
+	Connection string `json:"connection"`
+}
+
+// ReconcileResult is what the reconcile function returns (and logs): one report per
+// connection run.
+type ReconcileResult struct {
+	Reports []reconcile.Report `json:"reports"`
+}
+
+// ReconcileFunction is the Lambda handler of the scheduled reconciliation. A connection
+// that fails is reported (and logged) without failing the invocation when "*" runs them
+// all, so one unreachable store does not make the scheduler repeat every other one; a
+// single connection's failure, a bad input or an unreadable tenant list fail it.
+func (h *Hub) ReconcileFunction() func(context.Context, ReconcileEvent) (ReconcileResult, error) {
+	return func(ctx context.Context, ev ReconcileEvent) (ReconcileResult, error) {
+		switch ev.Connection {
+		case "":
+			return ReconcileResult{}, fmt.Errorf(`reconcile: the input names no connection (want {"connection":"<id>"} or {"connection":"*"})`)
+		case "*":
+			reports, err := h.Reconcile.RunAll(ctx)
+			if err != nil {
+				h.Log.Error("reconcile: some connections failed", "err", err)
+				if reports == nil {
+					return ReconcileResult{}, err
+				}
+			}
+			return ReconcileResult{Reports: reports}, nil
+		default:
+			rep, err := h.Reconcile.Run(ctx, ev.Connection)
+			return ReconcileResult{Reports: []reconcile.Report{rep}}, err
+		}
+	}
 }

@@ -50,6 +50,8 @@ type Store interface {
 	GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 	// TenantByAPIKeyHash finds the tenant owning a key (hex SHA-256 of the bearer key).
 	TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
+	// ListTenants returns every tenant ordered by id (scheduled jobs walk them all).
+	ListTenants(ctx context.Context) ([]domain.Tenant, error)
 
 	PutConnection(ctx context.Context, c domain.Connection) error
 	GetConnection(ctx context.Context, id string) (domain.Connection, error)

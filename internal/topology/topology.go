@@ -402,8 +402,7 @@ func New(platformNames []string) Topology {
 	}
 
 	// reconcile: reads stock and prices back from every platform on a schedule, corrects
-	// drift by queueing pushes. Its code (functions/reconcile) comes with the
-	// reconciliation issue; until then the CDK app deploys a placeholder (see infra/README.md).
+	// drift by queueing pushes (functions/reconcile, internal/reconcile).
 	rec := function(ReconcileID, "reconcile", 512, 5*time.Minute, Trigger{Kind: TriggerSchedule}, env)
 	rec.Description = "Ponte reconciliation: reads platforms back, corrects drift"
 	recPerms := []Permission{table}

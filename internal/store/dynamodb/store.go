@@ -2,7 +2,7 @@
 //
 // Keys (every free-form component is escaped by esc, so no id can forge another's key):
 //
-//	TENANT#<id>            TENANT          tenant
+//	TENANT#<id>            TENANT          tenant; gsi1 TENANTS / <id> lists every tenant
 //	APIKEY#<hash>          APIKEY          pointer to the tenant owning a key
 //	CONN#<id>              CONN            connection; gsi1 T#<tenant>#CONNS / <id> lists a tenant's
 //	T#<tenant>#SKU#<sku>   STATE           SKU aggregate (rev guards optimistic writes)
@@ -16,7 +16,7 @@
 // One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a
 // JSON string attribute "data": decimals encode as strings, never floats, and nested
 // maps keep their shape. Reads of base-table items are strongly consistent; the gsi1
-// lookups (ListConnections, MappingByPlatformID) are eventually consistent, as every
+// lookups (ListTenants, ListConnections, MappingByPlatformID) are eventually consistent, as every
 // GSI is.
 package dynamodb
 
@@ -86,6 +86,10 @@ func idemPK(key string) string        { return "IDEM#" + esc(key) }
 func platformGSI(conn, p, v string) string {
 	return "C#" + esc(conn) + "#P#" + esc(p) + "#V#" + esc(v)
 }
+
+// tenantsGSI is the gsi1 partition listing every tenant. No escaped id can produce it:
+// every other gsi1 key starts with "T#" or "C#".
+const tenantsGSI = "TENANTS"
 
 const (
 	skTenant = "TENANT"

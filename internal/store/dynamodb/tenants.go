@@ -33,6 +33,7 @@ func (s *Store) PutTenant(ctx context.Context, t domain.Tenant) error {
 		return fmt.Errorf("put tenant %s: %w", t.ID, err)
 	}
 	it.APIKeyHash, it.WTok = t.APIKeyHash, newToken()
+	it.GSI1PK, it.GSI1SK = tenantsGSI, esc(t.ID)
 	av, err := it.marshal()
 	if err != nil {
 		return fmt.Errorf("put tenant %s: %w", t.ID, err)
@@ -140,6 +141,16 @@ func (s *Store) TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.
 		return domain.Tenant{}, fmt.Errorf("tenant by api key: key retired: %w", store.ErrNotFound)
 	}
 	return t, nil
+}
+
+// ListTenants returns every tenant ordered by id, from the TENANTS partition of gsi1.
+// Tenants written before that entry existed are listed once PutTenant rewrites them.
+func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
+	out, err := queryAll[domain.Tenant](ctx, s, gsi1, expression.Key("gsi1pk").Equal(expression.Value(tenantsGSI)))
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return out, nil
 }
 
 // PutConnection creates or replaces a connection; gsi1 lists it under its tenant.

@@ -58,6 +58,19 @@ func (s *Store) TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.
 	return t, nil
 }
 
+// ListTenants returns every tenant ordered by id.
+func (s *Store) ListTenants(ctx context.Context) ([]domain.Tenant, error) {
+	rows, err := s.queryR(ctx, `SELECT data FROM tenants ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	out, err := scanJSON[domain.Tenant](rows)
+	if err != nil {
+		return nil, fmt.Errorf("list tenants: %w", err)
+	}
+	return out, nil
+}
+
 // PutConnection creates or replaces a connection.
 func (s *Store) PutConnection(ctx context.Context, c domain.Connection) error {
 	if c.ID == "" || c.Tenant == "" {

@@ -72,6 +72,20 @@ func testTenants(t *testing.T, s store.Store) {
 			t.Errorf("key b now reaches %q", got.ID)
 		}
 	})
+
+	t.Run("list has every tenant once, by id", func(t *testing.T) {
+		renamed := b
+		renamed.Name = "Tenant b, renamed"
+		noErr(t, "replace tb", s.PutTenant(c, renamed))
+		got, err := s.ListTenants(c)
+		noErr(t, "list tenants", err)
+		rotated := a
+		rotated.APIKeyHash = "hash-a2"
+		sameJSON(t, "tenants", []domain.Tenant{rotated, renamed, keyless}, got)
+		for _, tn := range got {
+			wantUTC(t, "tenant created_at", tn.CreatedAt)
+		}
+	})
 }
 
 func testConnections(t *testing.T, s store.Store) {
