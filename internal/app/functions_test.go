@@ -21,7 +21,6 @@ import (
 	"github.com/ponte-hub/ponte/internal/fanout"
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
-	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
 	"github.com/ponte-hub/ponte/internal/queue"
 )
@@ -282,7 +281,6 @@ func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 
 	// Reconcile: the store lost the stock behind the hub's back; the scheduled run finds
 	// the drift and queues the correction, and the push function writes 7 again.
-	hub.Connectors["tray"] = catalogOf{Connector: hub.Connectors["tray"], products: []string{demoProd}}
 	reconcileFn := hub.ReconcileFunction()
 	sched := loadEvent[app.ReconcileEvent](t, "reconcile/schedule.json")
 	if in, err := json.Marshal(sched); err != nil || string(in) != `{"connection":"*"}` {
@@ -316,27 +314,4 @@ func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	if _, err := reconcileFn(ctx, app.ReconcileEvent{}); err == nil {
 		t.Fatal("reconcile function accepted an input naming no connection")
 	}
-}
-
-// catalogOf gives the Tray connector, which has no catalogue listing yet, a one-page
-// catalogue read back from the store over HTTP.
-type catalogOf struct {
-	platform.Connector
-	products []string
-}
-
-func (c catalogOf) ListCatalog(ctx context.Context, conn domain.Connection, _ string) (platform.CatalogPage, error) {
-	var targets []platform.Target
-	for _, id := range c.products {
-		targets = append(targets, platform.Target{ProductID: id})
-	}
-	snaps, err := c.ReadBack(ctx, conn, targets)
-	if err != nil {
-		return platform.CatalogPage{}, err
-	}
-	var page platform.CatalogPage
-	for _, s := range snaps {
-		page.Items = append(page.Items, platform.CatalogItem{Target: s.Target, Stock: s.Stock, Price: s.Price})
-	}
-	return page, nil
 }

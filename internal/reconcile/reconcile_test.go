@@ -27,8 +27,8 @@ import (
 	storesqlite "github.com/ponte-hub/ponte/internal/store/sqlite"
 )
 
-// lister gives the Tray connector a paged catalogue for the test: the Tray connector has
-// no CatalogReader yet, so each page is read from the simulator over HTTP with ReadBack.
+// lister pages a fixed list of products read back from the simulator over HTTP, with a
+// hook before each page, so tests can change the store mid-run or fail a chosen page.
 // Targets carry no SKU, as a real catalogue page does not have to.
 type lister struct {
 	*tray.Connector

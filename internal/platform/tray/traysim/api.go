@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,8 @@ const (
 	EpProductPut    = "PUT /products/{id}"
 	EpVariantGet    = "GET /products/variants/{id}"
 	EpVariantPut    = "PUT /products/variants/{id}"
+	EpProductList   = "GET /products"
+	EpVariantList   = "GET /products/variants"
 	EpOrderGet      = "GET /orders/{id}"
 	EpOrderComplete = "GET /orders/{id}/complete"
 	EpOrderPut      = "PUT /orders/{id}"
@@ -44,6 +47,10 @@ func route(method, path string) routed {
 		return routed{endpoint: epAuthGrant}
 	case p == "auth" && method == http.MethodGet:
 		return routed{endpoint: epAuthRefresh}
+	case p == "products" && method == http.MethodGet:
+		return routed{endpoint: EpProductList}
+	case p == "products/variants" && method == http.MethodGet:
+		return routed{endpoint: EpVariantList}
 	case n == 2 && seg[0] == "products" && seg[1] != "variants":
 		return pick(method, EpProductGet, EpProductPut, seg[1])
 	case n == 3 && seg[0] == "products" && seg[1] == "variants":
@@ -91,6 +98,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, st *store, rt 
 	switch rt.endpoint {
 	case EpProductGet, EpVariantGet:
 		s.getItem(w, st, rt)
+	case EpProductList, EpVariantList:
+		s.listItems(w, r, st, rt.endpoint == EpVariantList)
 	case EpProductPut, EpVariantPut:
 		s.putItem(w, st, rt, body, now)
 	case EpOrderGet, EpOrderComplete:
@@ -123,11 +132,7 @@ func (s *Server) getItem(w http.ResponseWriter, st *store, rt routed) {
 			writeError(w, http.StatusNotFound, "Not Found", "Variant not found", 0)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"Variant": map[string]any{
-			"id": v.ID, "product_id": v.ProductID, "ean": v.EAN, "stock": strconv.FormatInt(v.Stock, 10),
-			"price": v.Price.StringFixed(2), "promotional_price": v.PromotionalPrice.StringFixed(2),
-			"cost_price": v.CostPrice.StringFixed(2), "available": "1",
-		}})
+		writeJSON(w, http.StatusOK, map[string]any{"Variant": variantJSON(v)})
 		return
 	}
 	p, ok := st.products[rt.id]
@@ -135,19 +140,79 @@ func (s *Server) getItem(w http.ResponseWriter, st *store, rt routed) {
 		writeError(w, http.StatusNotFound, "Not Found", "Product not found", 0)
 		return
 	}
+	writeJSON(w, http.StatusOK, map[string]any{"Product": st.productJSON(p)})
+}
+
+// listItems serves Tray's paged lists: limit (default 30, at most 50) and page (from 1),
+// with the paging envelope, in id order so pages are stable.
+func (s *Server) listItems(w http.ResponseWriter, r *http.Request, st *store, variants bool) {
+	limit, page := 30, 1
+	if v, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && v > 0 {
+		limit = min(v, 50)
+	}
+	if v, err := strconv.Atoi(r.URL.Query().Get("page")); err == nil && v > 0 {
+		page = v
+	}
+	st.data.Lock()
+	defer st.data.Unlock()
+	var ids []string
+	if variants {
+		for id := range st.variants {
+			ids = append(ids, id)
+		}
+	} else {
+		for id := range st.products {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, _ := strconv.Atoi(ids[i])
+		b, _ := strconv.Atoi(ids[j])
+		return a < b || (a == b && ids[i] < ids[j])
+	})
+	from := min((page-1)*limit, len(ids))
+	to := min(from+limit, len(ids))
+	items := []map[string]any{}
+	for _, id := range ids[from:to] {
+		if variants {
+			items = append(items, map[string]any{"Variant": variantJSON(st.variants[id])})
+		} else {
+			items = append(items, map[string]any{"Product": st.productJSON(st.products[id])})
+		}
+	}
+	key := "Products"
+	if variants {
+		key = "Variants"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"paging": map[string]any{"total": len(ids), "page": page, "offset": from, "limit": limit, "maxLimit": 50},
+		key:      items,
+	})
+}
+
+func variantJSON(v *Variant) map[string]any {
+	return map[string]any{
+		"id": v.ID, "product_id": v.ProductID, "ean": v.EAN, "stock": strconv.FormatInt(v.Stock, 10),
+		"price": v.Price.StringFixed(2), "promotional_price": v.PromotionalPrice.StringFixed(2),
+		"cost_price": v.CostPrice.StringFixed(2), "available": "1",
+	}
+}
+
+// productJSON renders a product with the ids of its variants; the caller holds st.data.
+func (st *store) productJSON(p *Product) map[string]any {
 	variants := []map[string]string{}
 	for _, v := range st.variants {
 		if v.ProductID == p.ID {
 			variants = append(variants, map[string]string{"id": v.ID})
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"Product": map[string]any{
+	return map[string]any{
 		"id": p.ID, "name": p.Name, "description": p.Description, "ean": p.EAN, "brand": p.Brand,
 		"weight": strconv.FormatInt(p.WeightGrams, 10), "available": boolDigit(p.Available),
 		"stock": strconv.FormatInt(p.Stock, 10), "price": p.Price.StringFixed(2),
 		"promotional_price": p.PromotionalPrice.StringFixed(2), "cost_price": p.CostPrice.StringFixed(2),
 		"Variant": variants,
-	}})
+	}
 }
 
 func (s *Server) putItem(w http.ResponseWriter, st *store, rt routed, body map[string]json.RawMessage, now time.Time) {
