@@ -70,10 +70,10 @@ func (c *Connector) do(ctx context.Context, conn domain.Connection, s settings, 
 // send makes one HTTP call under the connection's limiter.
 func (c *Connector) send(ctx context.Context, st *connState, s settings, r request, cr creds) (response, error) {
 	lim := st.limiter.Load()
-	if err := lim.acquire(ctx); err != nil {
+	if err := lim.Acquire(ctx); err != nil {
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}
-	defer lim.release()
+	defer lim.Release()
 
 	u := s.base + "/api/v2" + r.path
 	if len(r.query) > 0 {
@@ -109,7 +109,7 @@ func (c *Connector) send(ctx context.Context, st *connState, s settings, r reque
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
-		lim.hold(retryAfter(resp.Header, s, c.opts.Now()))
+		lim.Pause(retryAfter(resp.Header, s, c.opts.Now()))
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 )
 
 // Name is the platform name used in routes and connections.
@@ -211,7 +212,7 @@ type creds struct {
 
 // connState is what the connector keeps per connection: its limiter and cached credentials.
 type connState struct {
-	limiter atomic.Pointer[windowLimiter]
+	limiter atomic.Pointer[ratelimit.Window]
 
 	credMu  sync.Mutex
 	cred    creds
@@ -229,8 +230,8 @@ func (c *Connector) state(conn domain.Connection, s settings) *connState {
 		st = &connState{}
 		c.conns[key] = st
 	}
-	if l := st.limiter.Load(); l == nil || l.limit != s.limit || l.window != s.window {
-		st.limiter.Store(newWindowLimiter(s.limit, s.window))
+	if l := st.limiter.Load(); l == nil || l.Limit() != s.limit || l.Period() != s.window {
+		st.limiter.Store(ratelimit.NewWindow(s.limit, s.window, time.Now))
 	}
 	return st
 }

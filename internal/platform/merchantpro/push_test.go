@@ -321,7 +321,8 @@ func TestLimiterKeepsBurstUnderSimLimit(t *testing.T) {
 }
 
 // TestRateLimitStormClassified: with the connector allowed twice the shop's limit, the
-// shop answers 429s; each is RateLimited with a positive wait, never another kind.
+// shop answers 429s; each is RateLimited with a positive wait, never another kind. (The
+// limiter paces starts and pauses on the first 429, so how many follow depends on timing.)
 func TestRateLimitStormClassified(t *testing.T) {
 	e := newEnv(t, merchantprosim.Options{RateLimit: 3, RateWindow: 2 * time.Second},
 		map[string]string{"rate_limit": "6", "rate_window_ms": "2000"})
@@ -341,7 +342,7 @@ func TestRateLimitStormClassified(t *testing.T) {
 		}
 		limited++
 	}
-	if limited != 3 || e.sim.Calls(testStore).RateLimited != 3 {
+	if limited == 0 || int64(limited) != e.sim.Calls(testStore).RateLimited {
 		t.Fatalf("%d rate limited, sim says %d", limited, e.sim.Calls(testStore).RateLimited)
 	}
 }

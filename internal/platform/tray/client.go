@@ -54,10 +54,10 @@ func (c *Connector) send(ctx context.Context, st *connState, s settings, r reque
 			Message: fmt.Sprintf("daily limit of %d requests reached; not calling Tray until midnight UTC", s.daily)}
 	}
 	lim := st.limiter.Load()
-	if err := lim.acquire(ctx); err != nil {
+	if err := lim.Acquire(ctx); err != nil {
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}
-	defer lim.release()
+	defer lim.Release()
 
 	q := url.Values{}
 	for k, v := range r.query {
@@ -102,7 +102,7 @@ func (c *Connector) send(ctx context.Context, st *connState, s settings, r reque
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
-		lim.pause(retryAfter(resp.Header, s.perMin, c.opts.Now()))
+		lim.Pause(retryAfter(resp.Header, s.perMin, c.opts.Now()))
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 )
 
 // Name is the platform name used in routes and connections.
@@ -190,7 +191,7 @@ func intSetting(conn domain.Connection, name string, def int) (int, error) {
 // connState is what the connector keeps per connection: limiter, daily budget, tokens.
 type connState struct {
 	connID  string
-	limiter atomic.Pointer[windowLimiter]
+	limiter atomic.Pointer[ratelimit.Window]
 	daily   atomic.Pointer[dailyCounter]
 	calls   atomic.Int64
 
@@ -215,8 +216,8 @@ func (c *Connector) state(conn domain.Connection, s settings) *connState {
 	}
 	// The limiter runs on the real clock: its timers do, and tests move opts.Now only
 	// to age tokens.
-	if l := st.limiter.Load(); l == nil || l.limit != s.perMin {
-		st.limiter.Store(newWindowLimiter(s.perMin, c.rateWindow, time.Now))
+	if l := st.limiter.Load(); l == nil || l.Limit() != s.perMin {
+		st.limiter.Store(ratelimit.NewWindow(s.perMin, c.rateWindow, time.Now))
 	}
 	if d := st.daily.Load(); d == nil || d.limit != s.daily {
 		st.daily.Store(&dailyCounter{limit: s.daily})

@@ -129,10 +129,10 @@ func (c *Connector) do(ctx context.Context, conn domain.Connection, s settings, 
 // send makes one HTTP call: waits for the limiter, applies the timeout, reads the body.
 func (c *Connector) send(ctx context.Context, st *connState, s settings, r request, cr creds) (response, error) {
 	lim := st.limiter.Load()
-	if err := lim.acquire(ctx); err != nil {
+	if err := lim.Acquire(ctx); err != nil {
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}
-	defer lim.release()
+	defer lim.Release()
 
 	q := url.Values{}
 	for k, v := range r.query {
@@ -178,7 +178,7 @@ func (c *Connector) send(ctx context.Context, st *connState, s settings, r reque
 	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		c.throttled.Add(1)
-		lim.pause(retryAfter(resp.Header, s.perMin, c.opts.RateWindow, c.opts.Now()))
+		lim.Pause(retryAfter(resp.Header, s.perMin, c.opts.RateWindow, c.opts.Now()))
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }

@@ -63,6 +63,11 @@ const (
 
 func newEnv(t *testing.T, simOpts woocommercesim.Options, settings map[string]string, opts ...Options) *env {
 	t.Helper()
+	if simOpts.RateLimitPerMin == 0 {
+		// Tests that are not about limits run at a fast, matching limit: the limiter paces
+		// starts window/limit apart, which at the default 120/min would be 500 ms.
+		simOpts.RateLimitPerMin = 60000
+	}
 	sim := woocommercesim.New(simOpts)
 	sim.AddStore(testStore, woocommercesim.StoreConfig{ConsumerKey: testKey, ConsumerSecret: testSecret})
 	base, err := sim.Start(":0")
@@ -74,7 +79,8 @@ func newEnv(t *testing.T, simOpts woocommercesim.Options, settings map[string]st
 	e.secrets = &memSecrets{data: map[string]map[string]string{
 		"woo/conn1": {"consumer_key": testKey, "consumer_secret": testSecret, "webhook_secret": testHook},
 	}}
-	s := map[string]string{"base_url": woocommercesim.StoreURL(base, testStore), "insecure_http": "true"}
+	s := map[string]string{"base_url": woocommercesim.StoreURL(base, testStore), "insecure_http": "true",
+		"rate_limit_per_min": strconv.Itoa(simOpts.RateLimitPerMin)}
 	maps.Copy(s, settings)
 	e.conn = domain.Connection{ID: "conn1", Tenant: "t1", Platform: Name, Enabled: true,
 		Settings: s, SecretRef: "woo/conn1", Currency: "BRL"}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 )
 
 // Name is the platform name used in routes and connections.
@@ -232,7 +233,7 @@ func boolSetting(conn domain.Connection, name string, def bool) (bool, error) {
 // size the store accepted (lowered when it answers 413).
 type connState struct {
 	connID  string
-	limiter atomic.Pointer[windowLimiter]
+	limiter atomic.Pointer[ratelimit.Window]
 	calls   atomic.Int64
 	// batchCap is the largest batch the store took since it last refused one; 0 means
 	// no refusal seen.
@@ -249,8 +250,8 @@ func (c *Connector) state(conn domain.Connection, s settings) *connState {
 		st = &connState{connID: conn.ID}
 		c.conns[key] = st
 	}
-	if l := st.limiter.Load(); l == nil || l.limit != s.perMin {
-		st.limiter.Store(newWindowLimiter(s.perMin, c.opts.RateWindow, time.Now))
+	if l := st.limiter.Load(); l == nil || l.Limit() != s.perMin {
+		st.limiter.Store(ratelimit.NewWindow(s.perMin, c.opts.RateWindow, time.Now))
 	}
 	return st
 }
