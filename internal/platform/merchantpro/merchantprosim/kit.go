@@ -1,7 +1,6 @@
 package merchantprosim
 
 import (
-	"fmt"
 	"strconv"
 	"sync"
 	"time"
@@ -13,12 +12,11 @@ import (
 
 // Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
 type Kit struct {
+	platformsim.KitBase
 	Server *Server
 
-	mu       sync.Mutex
-	base     string
-	next     map[string]int64
-	observer platformsim.StockObserver
+	mu   sync.Mutex
+	next map[string]int64
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -26,17 +24,8 @@ var _ platformsim.Simulator = (*Kit)(nil)
 // NewKit builds a simulator with MerchantPro's default limit (4 requests a second).
 func NewKit() *Kit {
 	k := &Kit{next: map[string]int64{}}
-	k.Server = New(Options{OnStockWrite: k.onStock})
+	k.Server = New(Options{OnStockWrite: k.NotifyStock})
 	return k
-}
-
-func (k *Kit) onStock(store, productID, variantID string, stock int64, at time.Time) {
-	k.mu.Lock()
-	o := k.observer
-	k.mu.Unlock()
-	if o != nil {
-		o(store, platformsim.Product{ProductID: productID, VariantID: variantID}, stock, at)
-	}
 }
 
 // Platform is "merchantpro".
@@ -45,9 +34,7 @@ func (k *Kit) Platform() string { return "merchantpro" }
 // Start listens on addr.
 func (k *Kit) Start(addr string) (string, error) {
 	base, err := k.Server.Start(addr)
-	k.mu.Lock()
-	k.base = base
-	k.mu.Unlock()
+	k.SetBase(base)
 	return base, err
 }
 
@@ -60,11 +47,9 @@ func (k *Kit) Close() { k.Server.Close() }
 // small for the bench's huge limits); 0 keeps MerchantPro's default (4 per second). The
 // returned settings carry the same limit, so the connector never trips it.
 func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
-	k.mu.Lock()
-	base := k.base
-	k.mu.Unlock()
-	if base == "" {
-		return platformsim.Store{}, fmt.Errorf("merchantprosim: start the simulator before adding stores")
+	base, err := k.Base()
+	if err != nil {
+		return platformsim.Store{}, err
 	}
 	cfg := StoreConfig{APIKey: "key-" + id, APISecret: "secret-" + id}
 	limit, window := k.Server.opts.RateLimit, k.Server.opts.RateWindow
@@ -115,13 +100,6 @@ func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
 		}
 	}
 	return k.Server.Stock(store, pid, vid)
-}
-
-// ObserveStock registers the observer.
-func (k *Kit) ObserveStock(o platformsim.StockObserver) {
-	k.mu.Lock()
-	k.observer = o
-	k.mu.Unlock()
 }
 
 // Calls counts the store's requests; writes are its authenticated product PATCHes.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -15,12 +14,11 @@ import (
 
 // Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
 type Kit struct {
+	platformsim.KitBase
 	Server *Server
 
-	mu       sync.Mutex
-	base     string
-	next     map[string]int
-	observer platformsim.StockObserver
+	mu   sync.Mutex
+	next map[string]int
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -28,17 +26,8 @@ var _ platformsim.Simulator = (*Kit)(nil)
 // NewKit builds a simulator with Nuvemshop's documented limits as defaults.
 func NewKit() *Kit {
 	k := &Kit{next: map[string]int{}}
-	k.Server = New(Options{KeepWrites: 1, OnStockWrite: k.onStock})
+	k.Server = New(Options{KeepWrites: 1, OnStockWrite: k.NotifyStock})
 	return k
-}
-
-func (k *Kit) onStock(store, productID, variantID string, stock int64, at time.Time) {
-	k.mu.Lock()
-	o := k.observer
-	k.mu.Unlock()
-	if o != nil {
-		o(store, platformsim.Product{ProductID: productID, VariantID: variantID}, stock, at)
-	}
 }
 
 // Platform is "nuvemshop".
@@ -47,9 +36,7 @@ func (k *Kit) Platform() string { return "nuvemshop" }
 // Start listens on addr.
 func (k *Kit) Start(addr string) (string, error) {
 	base, err := k.Server.Start(addr)
-	k.mu.Lock()
-	k.base = base
-	k.mu.Unlock()
+	k.SetBase(base)
 	return base, err
 }
 
@@ -61,11 +48,9 @@ func (k *Kit) Close() { k.Server.Close() }
 // the documented bucket of 40; 0 keeps the documented 2 a second. The settings carry
 // the same numbers, so the connector's limiter matches the store's.
 func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
-	k.mu.Lock()
-	base := k.base
-	k.mu.Unlock()
-	if base == "" {
-		return platformsim.Store{}, fmt.Errorf("nuvemshopsim: start the simulator before adding stores")
+	base, err := k.Base()
+	if err != nil {
+		return platformsim.Store{}, err
 	}
 	perSec := k.Server.opts.PerSec
 	if ratePerMin > 0 {
@@ -105,13 +90,6 @@ func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
 		return 0, false
 	}
 	return *v.Stock, true
-}
-
-// ObserveStock registers the observer.
-func (k *Kit) ObserveStock(o platformsim.StockObserver) {
-	k.mu.Lock()
-	k.observer = o
-	k.mu.Unlock()
 }
 
 // Calls counts the store's requests.

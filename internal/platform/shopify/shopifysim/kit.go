@@ -1,10 +1,7 @@
 package shopifysim
 
 import (
-	"fmt"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -13,11 +10,8 @@ import (
 
 // Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
 type Kit struct {
+	platformsim.KitBase
 	Server *Server
-
-	mu       sync.Mutex
-	base     string
-	observer platformsim.StockObserver
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -25,17 +19,8 @@ var _ platformsim.Simulator = (*Kit)(nil)
 // NewKit builds a simulator with Shopify's Standard-plan cost limits.
 func NewKit() *Kit {
 	k := &Kit{}
-	k.Server = New(Options{OnStockWrite: k.onStock})
+	k.Server = New(Options{OnStockWrite: k.NotifyStock})
 	return k
-}
-
-func (k *Kit) onStock(store, productGID, variantGID string, stock int64, at time.Time) {
-	k.mu.Lock()
-	o := k.observer
-	k.mu.Unlock()
-	if o != nil {
-		o(store, platformsim.Product{ProductID: productGID, VariantID: variantGID}, stock, at)
-	}
 }
 
 // Platform is "shopify".
@@ -44,9 +29,7 @@ func (k *Kit) Platform() string { return "shopify" }
 // Start listens on addr.
 func (k *Kit) Start(addr string) (string, error) {
 	base, err := k.Server.Start(addr)
-	k.mu.Lock()
-	k.base = base
-	k.mu.Unlock()
+	k.SetBase(base)
 	return base, err
 }
 
@@ -58,11 +41,9 @@ func (k *Kit) Close() { k.Server.Close() }
 // request) with a bucket of ten seconds' worth; 0 keeps the Standard plan (2000, 100/s).
 // The settings carry the same numbers, so the connector's bucket matches the shop's.
 func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
-	k.mu.Lock()
-	base := k.base
-	k.mu.Unlock()
-	if base == "" {
-		return platformsim.Store{}, fmt.Errorf("shopifysim: start the simulator before adding stores")
+	base, err := k.Base()
+	if err != nil {
+		return platformsim.Store{}, err
 	}
 	cfg := StoreConfig{Token: "shpat_sim" + id}
 	if ratePerMin > 0 {
@@ -98,13 +79,6 @@ func (k *Kit) NewProduct(store, sku string, stock int64, price decimal.Decimal) 
 // Stock is what the store holds now.
 func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
 	return k.Server.Stock(store, p.VariantID)
-}
-
-// ObserveStock registers the observer.
-func (k *Kit) ObserveStock(o platformsim.StockObserver) {
-	k.mu.Lock()
-	k.observer = o
-	k.mu.Unlock()
 }
 
 // Calls counts the store's requests.

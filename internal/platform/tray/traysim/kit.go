@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -14,12 +13,11 @@ import (
 
 // Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
 type Kit struct {
+	platformsim.KitBase
 	Server *Server
 
-	mu       sync.Mutex
-	base     string
-	next     map[string]int
-	observer platformsim.StockObserver
+	mu   sync.Mutex
+	next map[string]int
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -27,17 +25,8 @@ var _ platformsim.Simulator = (*Kit)(nil)
 // NewKit builds a simulator with Tray's documented limits as defaults.
 func NewKit() *Kit {
 	k := &Kit{next: map[string]int{}}
-	k.Server = New(Options{DailyLimit: 1 << 30, KeepPuts: 1, OnStockWrite: k.onStock})
+	k.Server = New(Options{DailyLimit: 1 << 30, KeepPuts: 1, OnStockWrite: k.NotifyStock})
 	return k
-}
-
-func (k *Kit) onStock(store, productID, variantID string, stock int64, at time.Time) {
-	k.mu.Lock()
-	o := k.observer
-	k.mu.Unlock()
-	if o != nil {
-		o(store, platformsim.Product{ProductID: productID, VariantID: variantID}, stock, at)
-	}
 }
 
 // Platform is "tray".
@@ -46,9 +35,7 @@ func (k *Kit) Platform() string { return "tray" }
 // Start listens on addr.
 func (k *Kit) Start(addr string) (string, error) {
 	base, err := k.Server.Start(addr)
-	k.mu.Lock()
-	k.base = base
-	k.mu.Unlock()
+	k.SetBase(base)
 	return base, err
 }
 
@@ -57,11 +44,9 @@ func (k *Kit) Close() { k.Server.Close() }
 
 // NewStore adds a store with generated credentials.
 func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
-	k.mu.Lock()
-	base := k.base
-	k.mu.Unlock()
-	if base == "" {
-		return platformsim.Store{}, fmt.Errorf("traysim: start the simulator before adding stores")
+	base, err := k.Base()
+	if err != nil {
+		return platformsim.Store{}, err
 	}
 	cfg := StoreConfig{ConsumerKey: "ck-" + id, ConsumerSecret: "cs-" + id, Code: "code-" + id, RateLimitPerMin: ratePerMin}
 	k.Server.AddStore(id, cfg)
@@ -97,13 +82,6 @@ func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
 	}
 	pr, ok := k.Server.Product(store, p.ProductID)
 	return pr.Stock, ok
-}
-
-// ObserveStock registers the observer.
-func (k *Kit) ObserveStock(o platformsim.StockObserver) {
-	k.mu.Lock()
-	k.observer = o
-	k.mu.Unlock()
 }
 
 // Calls counts the store's requests; writes are its PUTs.

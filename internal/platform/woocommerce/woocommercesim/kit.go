@@ -1,10 +1,7 @@
 package woocommercesim
 
 import (
-	"fmt"
 	"strconv"
-	"sync"
-	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -13,11 +10,8 @@ import (
 
 // Kit adapts the simulator to platformsim.Simulator for the demo and the bench.
 type Kit struct {
+	platformsim.KitBase
 	Server *Server
-
-	mu       sync.Mutex
-	base     string
-	observer platformsim.StockObserver
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -25,17 +19,8 @@ var _ platformsim.Simulator = (*Kit)(nil)
 // NewKit builds a simulator with the connector's default limit.
 func NewKit() *Kit {
 	k := &Kit{}
-	k.Server = New(Options{OnStockWrite: k.onStock})
+	k.Server = New(Options{OnStockWrite: k.NotifyStock})
 	return k
-}
-
-func (k *Kit) onStock(store, productID, variantID string, stock int64, at time.Time) {
-	k.mu.Lock()
-	o := k.observer
-	k.mu.Unlock()
-	if o != nil {
-		o(store, platformsim.Product{ProductID: productID, VariantID: variantID}, stock, at)
-	}
 }
 
 // Platform is "woocommerce".
@@ -44,9 +29,7 @@ func (k *Kit) Platform() string { return "woocommerce" }
 // Start listens on addr.
 func (k *Kit) Start(addr string) (string, error) {
 	base, err := k.Server.Start(addr)
-	k.mu.Lock()
-	k.base = base
-	k.mu.Unlock()
+	k.SetBase(base)
 	return base, err
 }
 
@@ -56,11 +39,9 @@ func (k *Kit) Close() { k.Server.Close() }
 // NewStore adds a store with generated keys. The simulator speaks plain HTTP on
 // loopback, so the settings allow it (insecure_http); real stores need HTTPS.
 func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
-	k.mu.Lock()
-	base := k.base
-	k.mu.Unlock()
-	if base == "" {
-		return platformsim.Store{}, fmt.Errorf("woocommercesim: start the simulator before adding stores")
+	base, err := k.Base()
+	if err != nil {
+		return platformsim.Store{}, err
 	}
 	cfg := StoreConfig{ConsumerKey: "ck_" + id, ConsumerSecret: "cs_" + id, RateLimitPerMin: ratePerMin}
 	k.Server.AddStore(id, cfg)
@@ -97,13 +78,6 @@ func (k *Kit) Stock(store string, p platformsim.Product) (int64, bool) {
 	}
 	it, ok := k.Server.Item(store, id)
 	return it.Stock, ok
-}
-
-// ObserveStock registers the observer.
-func (k *Kit) ObserveStock(o platformsim.StockObserver) {
-	k.mu.Lock()
-	k.observer = o
-	k.mu.Unlock()
 }
 
 // Calls counts the store's requests.
