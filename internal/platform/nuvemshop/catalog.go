@@ -82,11 +82,11 @@ func variantStock(v variantJSON, location string) *int64 {
 		var sum int64
 		any := false
 		for _, l := range v.InventoryLevels {
-			n, ok := parseQuantity(l.Stock.str())
+			n, ok := parseQuantity(l.Stock.Str())
 			if !ok {
 				continue
 			}
-			if location != "" && l.LocationID.str() == location {
+			if location != "" && l.LocationID.Str() == location {
 				return &n
 			}
 			sum += n
@@ -96,7 +96,7 @@ func variantStock(v variantJSON, location string) *int64 {
 			return &sum
 		}
 	}
-	if n, ok := parseQuantity(v.Stock.str()); ok {
+	if n, ok := parseQuantity(v.Stock.Str()); ok {
 		return &n
 	}
 	return nil
@@ -104,11 +104,11 @@ func variantStock(v variantJSON, location string) *int64 {
 
 // sellingPrice is what a buyer pays: the promotional price when set below the price.
 func sellingPrice(v variantJSON, currency string) *domain.Money {
-	p, err := decimal.NewFromString(v.Price.str())
+	p, err := decimal.NewFromString(v.Price.Str())
 	if err != nil {
 		return nil
 	}
-	if promo, err := decimal.NewFromString(v.PromotionalPrice.str()); err == nil && promo.IsPositive() && promo.LessThan(p) {
+	if promo, err := decimal.NewFromString(v.PromotionalPrice.Str()); err == nil && promo.IsPositive() && promo.LessThan(p) {
 		p = promo
 	}
 	return &domain.Money{Amount: p, Currency: currency}
@@ -181,7 +181,7 @@ func pickVariant(p productJSON, t platform.Target) (variantJSON, error) {
 		return p.Variants[0], nil
 	}
 	for _, v := range p.Variants {
-		if v.ID.str() == t.VariantID {
+		if v.ID.Str() == t.VariantID {
 			return v, nil
 		}
 	}
@@ -207,7 +207,7 @@ func (c *Connector) productsByID(ctx context.Context, conn domain.Connection, s 
 	}
 	out := make(map[string]productJSON, len(list))
 	for _, p := range list {
-		out[p.ID.str()] = p
+		out[p.ID.Str()] = p
 	}
 	return out, nil
 }
@@ -220,7 +220,7 @@ func (c *Connector) product(ctx context.Context, conn domain.Connection, s setti
 		return productJSON{}, err
 	}
 	var p productJSON
-	if !asObject(resp.body, &p) || p.ID.str() == "" {
+	if !asObject(resp.body, &p) || p.ID.Str() == "" {
 		return productJSON{}, garbage(r, resp)
 	}
 	return p, nil
@@ -277,15 +277,15 @@ func catalogItems(p productJSON, s settings) []platform.CatalogItem {
 	}
 	var images []string
 	for _, im := range p.Images {
-		if src := im.Src.str(); src != "" {
+		if src := im.Src.Str(); src != "" {
 			images = append(images, src)
 		}
 	}
 	items := make([]platform.CatalogItem, 0, len(p.Variants))
 	for _, v := range p.Variants {
 		it := platform.CatalogItem{
-			Target: platform.Target{SKU: v.SKU.str(), ProductID: p.ID.str(), VariantID: v.ID.str()},
-			Name:   name, EAN: v.Barcode.str(), Stock: variantStock(v, s.locationID), Price: sellingPrice(v, s.currency),
+			Target: platform.Target{SKU: v.SKU.Str(), ProductID: p.ID.Str(), VariantID: v.ID.Str()},
+			Name:   name, EAN: v.Barcode.Str(), Stock: variantStock(v, s.locationID), Price: sellingPrice(v, s.currency),
 			Description: desc, Category: category, Images: images,
 		}
 		var labels []string

@@ -14,6 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform/jsonx"
 )
 
 // FetchOrder reads GET /orders/{id} and normalises it.
@@ -46,30 +47,8 @@ type notOrderError struct{}
 
 func (*notOrderError) Error() string { return "body is not a Nuvemshop order" }
 
-// flex takes the API's loosely typed scalars: "12", 12, 12.5, true, null. Objects and
-// arrays read as empty.
-type flex string
-
-func (f *flex) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0, string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flex(s)
-	case b[0] == '{' || b[0] == '[':
-		*f = ""
-	default:
-		*f = flex(b)
-	}
-	return nil
-}
-
-func (f flex) str() string { return strings.TrimSpace(string(f)) }
+// flex takes the API's loosely typed scalars (see jsonx.Scalar).
+type flex = jsonx.Scalar
 
 type addressJSON struct {
 	Name     flex `json:"name"`
@@ -155,23 +134,23 @@ func normaliseOrder(body []byte, conn domain.Connection, storeCurrency string) (
 	if !asObject(body, &o) {
 		return domain.Order{}, &notOrderError{}
 	}
-	if !validID(o.ID.str()) {
+	if !validID(o.ID.Str()) {
 		return domain.Order{}, fmt.Errorf("field id is missing or invalid")
 	}
-	currency := strings.ToUpper(o.Currency.str())
+	currency := strings.ToUpper(o.Currency.Str())
 	if len(currency) != 3 || strings.Trim(currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "" {
 		currency = storeCurrency
 	}
 	out := domain.Order{
-		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.str(), Number: o.Number.str(),
-		PlatformStatus: orderStatus(o), ShippingMethod: firstNonEmpty(o.ShippingOption.str(), o.Shipping.str()),
+		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.Str(), Number: o.Number.Str(),
+		PlatformStatus: orderStatus(o), ShippingMethod: firstNonEmpty(o.ShippingOption.Str(), o.Shipping.Str()),
 		Lines: []domain.OrderLine{},
 	}
 	var pd struct {
 		Method flex `json:"method"`
 	}
 	asObject(o.PaymentDetails, &pd)
-	out.PaymentMethod = firstNonEmpty(pd.Method.str(), o.GatewayName.str(), o.Gateway.str())
+	out.PaymentMethod = firstNonEmpty(pd.Method.Str(), o.GatewayName.Str(), o.Gateway.Str())
 	var err error
 	money := func(field string, v flex) domain.Money {
 		if err != nil {
@@ -189,11 +168,11 @@ func normaliseOrder(body []byte, conn domain.Connection, storeCurrency string) (
 	if err != nil {
 		return domain.Order{}, err
 	}
-	if out.PlacedAt, err = apiTime(o.CreatedAt.str()); err != nil {
+	if out.PlacedAt, err = apiTime(o.CreatedAt.Str()); err != nil {
 		return domain.Order{}, fmt.Errorf("field created_at: %v", err)
 	}
 	out.UpdatedAt = out.PlacedAt
-	if v := o.UpdatedAt.str(); v != "" {
+	if v := o.UpdatedAt.Str(); v != "" {
 		if out.UpdatedAt, err = apiTime(v); err != nil {
 			return domain.Order{}, fmt.Errorf("field updated_at: %v", err)
 		}
@@ -223,34 +202,34 @@ func normaliseOrder(body []byte, conn domain.Connection, storeCurrency string) (
 // "cancelled", "closed", "fulfilled" (shipped), "packed", else the payment status
 // ("pending", "authorized", "paid", "voided", "refunded", "abandoned"), else "open".
 func orderStatus(o orderJSON) string {
-	switch st := strings.ToLower(o.Status.str()); st {
+	switch st := strings.ToLower(o.Status.Str()); st {
 	case "cancelled", "closed":
 		return st
 	}
-	switch strings.ToLower(o.ShippingStatus.str()) {
+	switch strings.ToLower(o.ShippingStatus.Str()) {
 	case "shipped", "fulfilled", "delivered":
 		return "fulfilled"
 	case "packed":
 		return "packed"
 	}
-	if ps := strings.ToLower(o.PaymentStatus.str()); ps != "" {
+	if ps := strings.ToLower(o.PaymentStatus.Str()); ps != "" {
 		return ps
 	}
-	return firstNonEmpty(strings.ToLower(o.Status.str()), "open")
+	return firstNonEmpty(strings.ToLower(o.Status.Str()), "open")
 }
 
 func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
-	qty, ok := parseQuantity(l.Quantity.str())
+	qty, ok := parseQuantity(l.Quantity.Str())
 	if !ok || qty <= 0 {
-		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive whole number", truncate(l.Quantity.str(), 20))
+		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive whole number", truncate(l.Quantity.Str(), 20))
 	}
 	price, err := moneyField(l.Price, currency)
 	if err != nil {
 		return domain.OrderLine{}, fmt.Errorf("price: %v", err)
 	}
 	return domain.OrderLine{
-		SKU: l.SKU.str(), EAN: l.Barcode.str(), ProductID: l.ProductID.str(), VariantID: l.VariantID.str(),
-		Name: l.Name.str(), Quantity: qty, UnitPrice: price,
+		SKU: l.SKU.Str(), EAN: l.Barcode.Str(), ProductID: l.ProductID.Str(), VariantID: l.VariantID.Str(),
+		Name: l.Name.Str(), Quantity: qty, UnitPrice: price,
 		Discount: domain.Money{Amount: decimal.Zero, Currency: currency},
 	}, nil
 }
@@ -258,19 +237,19 @@ func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
 func normaliseCustomer(out *domain.Order, o orderJSON) {
 	var cu customerJSON
 	asObject(o.Customer, &cu)
-	doc := digits(firstNonEmpty(cu.Identification.str(), o.ContactIdentification.str()))
+	doc := digits(firstNonEmpty(cu.Identification.Str(), o.ContactIdentification.Str()))
 	c := domain.Customer{
-		Tenant: out.Tenant, ExternalID: cu.ID.str(),
-		Name:        firstNonEmpty(cu.Name.str(), o.ContactName.str(), o.BillingName.str()),
-		CompanyName: firstNonEmpty(o.BillingBusinessName.str(), cu.BusinessName.str()),
-		TradeName:   firstNonEmpty(o.BillingTradeName.str(), cu.TradeName.str()),
+		Tenant: out.Tenant, ExternalID: cu.ID.Str(),
+		Name:        firstNonEmpty(cu.Name.Str(), o.ContactName.Str(), o.BillingName.Str()),
+		CompanyName: firstNonEmpty(o.BillingBusinessName.Str(), cu.BusinessName.Str()),
+		TradeName:   firstNonEmpty(o.BillingTradeName.Str(), cu.TradeName.Str()),
 		Document:    doc,
-		Email:       strings.ToLower(firstNonEmpty(cu.Email.str(), o.ContactEmail.str())),
+		Email:       strings.ToLower(firstNonEmpty(cu.Email.Str(), o.ContactEmail.Str())),
 	}
 	if c.CompanyName == "" && len(doc) == 14 { // a CNPJ: the buyer is a company
 		c.CompanyName = c.Name
 	}
-	for _, p := range []string{cu.Phone.str(), o.ContactPhone.str(), o.BillingPhone.str()} {
+	for _, p := range []string{cu.Phone.Str(), o.ContactPhone.Str(), o.BillingPhone.Str()} {
 		if isPhone(p) && !contains(c.Phones, p) {
 			c.Phones = append(c.Phones, p)
 		}
@@ -309,17 +288,17 @@ func firstAddress(as ...*domain.Address) *domain.Address {
 }
 
 func toAddress(a addressJSON, name, phone string) *domain.Address {
-	if a.Address.str() == "" && a.City.str() == "" && a.Zipcode.str() == "" {
+	if a.Address.Str() == "" && a.City.Str() == "" && a.Zipcode.Str() == "" {
 		return nil
 	}
-	p := a.Phone.str()
+	p := a.Phone.Str()
 	if !isPhone(p) {
 		p = phone
 	}
 	return &domain.Address{
-		Name: firstNonEmpty(a.Name.str(), name), Street: a.Address.str(), Number: a.Number.str(),
-		Complement: a.Floor.str(), Neighborhood: a.Locality.str(), City: a.City.str(), State: a.Province.str(),
-		PostalCode: digits(a.Zipcode.str()), Country: strings.ToUpper(a.Country.str()), Phone: p,
+		Name: firstNonEmpty(a.Name.Str(), name), Street: a.Address.Str(), Number: a.Number.Str(),
+		Complement: a.Floor.Str(), Neighborhood: a.Locality.Str(), City: a.City.Str(), State: a.Province.Str(),
+		PostalCode: digits(a.Zipcode.Str()), Country: strings.ToUpper(a.Country.Str()), Phone: p,
 	}
 }
 
@@ -330,7 +309,7 @@ func isPhone(s string) bool {
 
 // moneyField parses an amount; empty means zero.
 func moneyField(v flex, currency string) (domain.Money, error) {
-	s := v.str()
+	s := v.Str()
 	if s == "" {
 		return domain.Money{Amount: decimal.Zero, Currency: currency}, nil
 	}

@@ -315,7 +315,7 @@ func (c *Connector) pushBatch(ctx context.Context, conn domain.Connection, s set
 	ok := map[string]bool{}
 	for _, p := range results {
 		for _, v := range p.Variants {
-			key := p.ID.str() + "/" + v.ID.str()
+			key := p.ID.Str() + "/" + v.ID.Str()
 			ok[key] = ok[key] || v.Success
 		}
 	}
@@ -387,5 +387,5 @@ func isObjectWithID(b []byte) bool {
 	var v struct {
 		ID flex `json:"id"`
 	}
-	return json.Unmarshal(b, &v) == nil && v.ID.str() != ""
+	return json.Unmarshal(b, &v) == nil && v.ID.Str() != ""
 }

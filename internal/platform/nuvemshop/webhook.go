@@ -91,7 +91,7 @@ func parseWebhook(body []byte, storeID string) (platform.WebhookEvent, error) {
 	if !asObject(body, &d) {
 		return platform.WebhookEvent{}, permanent(op, "body is not a JSON object")
 	}
-	store, event, id := d.StoreID.str(), strings.ToLower(d.Event.str()), d.ID.str()
+	store, event, id := d.StoreID.Str(), strings.ToLower(d.Event.Str()), d.ID.Str()
 	switch {
 	case store == "":
 		return platform.WebhookEvent{}, permanent(op, "field store_id is missing")

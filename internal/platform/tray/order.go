@@ -13,6 +13,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform/jsonx"
 )
 
 // FetchOrder reads GET /orders/{id}/complete and normalises it.
@@ -45,29 +46,8 @@ type notJSONError struct{ snippet string }
 
 func (e *notJSONError) Error() string { return "body is not a Tray order (" + e.snippet + ")" }
 
-// flexString takes Tray's loosely typed scalars: "12", 12, 12.5, true, null.
-type flexString string
-
-func (f *flexString) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	switch {
-	case len(b) == 0, string(b) == "null":
-		*f = ""
-	case b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		*f = flexString(s)
-	case b[0] == '{' || b[0] == '[':
-		*f = "" // Tray sends [] for empty values
-	default:
-		*f = flexString(b)
-	}
-	return nil
-}
-
-func (f flexString) str() string { return strings.TrimSpace(string(f)) }
+// flexString takes the API's loosely typed scalars (see jsonx.Scalar).
+type flexString = jsonx.Scalar
 
 type orderJSON struct {
 	ID              flexString      `json:"id"`
@@ -167,13 +147,13 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 	if json.Unmarshal(body, &env) != nil || !asObject(env.Order, &o) {
 		return domain.Order{}, &notJSONError{snippet: snippet(body)}
 	}
-	if !validID(o.ID.str()) {
+	if !validID(o.ID.Str()) {
 		return domain.Order{}, fmt.Errorf("field Order.id is missing or invalid")
 	}
 	out := domain.Order{
-		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.str(), Number: o.ID.str(),
-		PlatformStatus: o.Status.str(), ShippingMethod: o.Shipment.str(),
-		PaymentMethod: firstNonEmpty(o.PaymentMethod.str(), o.PaymentForm.str()),
+		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.Str(), Number: o.ID.Str(),
+		PlatformStatus: o.Status.Str(), ShippingMethod: o.Shipment.Str(),
+		PaymentMethod: firstNonEmpty(o.PaymentMethod.Str(), o.PaymentForm.Str()),
 		Lines:         []domain.OrderLine{},
 	}
 	if out.PlatformStatus == "" {
@@ -181,7 +161,7 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 			Status flexString `json:"status"`
 		}
 		if asObject(o.OrderStatus, &st) {
-			out.PlatformStatus = st.Status.str()
+			out.PlatformStatus = st.Status.Str()
 		}
 	}
 	var err error
@@ -201,10 +181,10 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 	if err != nil {
 		return domain.Order{}, err
 	}
-	if out.PlacedAt, err = trayTime(o.Date.str(), o.Hour.str(), sp); err != nil {
+	if out.PlacedAt, err = trayTime(o.Date.Str(), o.Hour.Str(), sp); err != nil {
 		return domain.Order{}, fmt.Errorf("field Order.date: %v", err)
 	}
-	if mod := o.Modified.str(); mod != "" && !strings.HasPrefix(mod, "0000") {
+	if mod := o.Modified.Str(); mod != "" && !strings.HasPrefix(mod, "0000") {
 		d, h, _ := strings.Cut(mod, " ")
 		if out.UpdatedAt, err = trayTime(d, h, sp); err != nil {
 			return domain.Order{}, fmt.Errorf("field Order.modified: %v", err)
@@ -225,17 +205,17 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 }
 
 func normaliseLine(p soldJSON, currency string) (domain.OrderLine, error) {
-	qty, ok := parseQuantity(p.Quantity.str())
+	qty, ok := parseQuantity(p.Quantity.Str())
 	if !ok || qty <= 0 {
-		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive number", truncate(p.Quantity.str(), 20))
+		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive number", truncate(p.Quantity.Str(), 20))
 	}
 	price, err := moneyField(p.Price, currency)
 	if err != nil {
 		return domain.OrderLine{}, fmt.Errorf("price: %v", err)
 	}
 	line := domain.OrderLine{
-		SKU: p.Reference.str(), EAN: p.EAN.str(), ProductID: zeroless(p.ProductID.str()),
-		VariantID: zeroless(p.VariantID.str()), Name: firstNonEmpty(p.Name.str(), p.OriginalName.str()),
+		SKU: p.Reference.Str(), EAN: p.EAN.Str(), ProductID: zeroless(p.ProductID.Str()),
+		VariantID: zeroless(p.VariantID.Str()), Name: firstNonEmpty(p.Name.Str(), p.OriginalName.Str()),
 		Quantity: qty, UnitPrice: price, Discount: domain.Money{Amount: decimal.Zero, Currency: currency},
 	}
 	return line, nil
@@ -246,21 +226,21 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 	if !asObject(o.Customer, &cu) {
 		return
 	}
-	doc := cu.CPF.str()
-	if cu.Type.str() == "1" || doc == "" {
-		doc = firstNonEmpty(cu.CNPJ.str(), doc)
+	doc := cu.CPF.Str()
+	if cu.Type.Str() == "1" || doc == "" {
+		doc = firstNonEmpty(cu.CNPJ.Str(), doc)
 	}
 	out.Customer = domain.Customer{
-		Tenant: out.Tenant, ExternalID: zeroless(cu.ID.str()), Name: cu.Name.str(),
-		CompanyName: cu.CompanyName.str(), Document: digits(doc), Email: strings.ToLower(cu.Email.str()),
+		Tenant: out.Tenant, ExternalID: zeroless(cu.ID.Str()), Name: cu.Name.Str(),
+		CompanyName: cu.CompanyName.Str(), Document: digits(doc), Email: strings.ToLower(cu.Email.Str()),
 	}
-	for _, p := range []string{cu.Phone.str(), cu.Cellphone.str()} {
+	for _, p := range []string{cu.Phone.Str(), cu.Cellphone.Str()} {
 		if p != "" && !contains(out.Customer.Phones, p) {
 			out.Customer.Phones = append(out.Customer.Phones, p)
 		}
 	}
-	phone := firstNonEmpty(cu.Cellphone.str(), cu.Phone.str())
-	if main := toAddress(cu.addressJSON, cu.Name.str(), phone); main != nil {
+	phone := firstNonEmpty(cu.Cellphone.Str(), cu.Phone.Str())
+	if main := toAddress(cu.addressJSON, cu.Name.Str(), phone); main != nil {
 		out.Customer.Address = main
 	}
 	addrs := asList[addressJSON](cu.Addresses, "CustomerAddress")
@@ -270,35 +250,35 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 	asObject(o.CustomerAddress, &chosen)
 	pick := func(id, typ string) *domain.Address {
 		for _, a := range addrs {
-			if id != "" && a.ID.str() == id {
-				return toAddress(a, cu.Name.str(), phone)
+			if id != "" && a.ID.Str() == id {
+				return toAddress(a, cu.Name.Str(), phone)
 			}
 		}
 		for _, a := range addrs {
-			if a.Type.str() == typ && a.Active.str() != "0" {
-				return toAddress(a, cu.Name.str(), phone)
+			if a.Type.Str() == typ && a.Active.Str() != "0" {
+				return toAddress(a, cu.Name.Str(), phone)
 			}
 		}
 		return out.Customer.Address
 	}
-	out.Shipping = pick(zeroless(chosen.ID.str()), "1")
-	out.Billing = pick(zeroless(o.BillingAddress.str()), "0")
+	out.Shipping = pick(zeroless(chosen.ID.Str()), "1")
+	out.Billing = pick(zeroless(o.BillingAddress.Str()), "0")
 }
 
 func toAddress(a addressJSON, name, phone string) *domain.Address {
-	if a.Address.str() == "" && a.City.str() == "" && a.ZipCode.str() == "" {
+	if a.Address.Str() == "" && a.City.Str() == "" && a.ZipCode.Str() == "" {
 		return nil
 	}
 	return &domain.Address{
-		Name: firstNonEmpty(a.Recipient.str(), name), Street: a.Address.str(), Number: a.Number.str(),
-		Complement: a.Complement.str(), Neighborhood: a.Neighborhood.str(), City: a.City.str(),
-		State: a.State.str(), PostalCode: digits(a.ZipCode.str()), Country: a.Country.str(), Phone: phone,
+		Name: firstNonEmpty(a.Recipient.Str(), name), Street: a.Address.Str(), Number: a.Number.Str(),
+		Complement: a.Complement.Str(), Neighborhood: a.Neighborhood.Str(), City: a.City.Str(),
+		State: a.State.Str(), PostalCode: digits(a.ZipCode.Str()), Country: a.Country.Str(), Phone: phone,
 	}
 }
 
 // moneyField parses a Tray amount; empty means zero.
 func moneyField(v flexString, currency string) (domain.Money, error) {
-	s := v.str()
+	s := v.Str()
 	if s == "" {
 		return domain.Money{Amount: decimal.Zero, Currency: currency}, nil
 	}

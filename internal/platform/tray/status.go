@@ -132,11 +132,11 @@ func (c *Connector) loadStatuses(ctx context.Context, conn domain.Connection, s 
 			Status flexString `json:"status"`
 		}](body.OrderStatuses, "OrderStatus")
 		for _, it := range items {
-			if n := strings.ToUpper(it.Status.str()); n != "" && it.ID.str() != "" {
-				found[n] = it.ID.str()
+			if n := strings.ToUpper(it.Status.Str()); n != "" && it.ID.Str() != "" {
+				found[n] = it.ID.Str()
 			}
 		}
-		total, _ := strconv.Atoi(body.Paging.Total.str())
+		total, _ := strconv.Atoi(body.Paging.Total.Str())
 		if len(items) < limit || page*limit >= total {
 			break
 		}
