@@ -51,6 +51,10 @@ type Reservation struct {
 	ConnectionID string    `json:"connection_id"`
 	Quantity     int64     `json:"quantity"`
 	CreatedAt    time.Time `json:"created_at"`
+	// AckedAt is when the ERP registered the sale. The reservation then lasts only until
+	// the ERP's next stock level for the SKU arrives (which includes the sale) or a grace
+	// period passes, so the listed quantity never rises in between.
+	AckedAt *time.Time `json:"acked_at,omitempty"`
 }
 
 // SKUState is everything the hub knows about one ERP SKU of one tenant: the inputs the

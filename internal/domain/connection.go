@@ -13,6 +13,23 @@ type Tenant struct {
 	APIKeyHash string    `json:"api_key_hash"`
 	Currency   string    `json:"currency"`
 	CreatedAt  time.Time `json:"created_at"`
+	// Endpoints receive the tenant's outgoing events as signed webhooks.
+	Endpoints []WebhookEndpoint `json:"endpoints,omitempty"`
+}
+
+// WebhookEndpoint is where a tenant wants events delivered (Standard Webhooks signing).
+type WebhookEndpoint struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+	// Events lists the event types sent here ("order.accepted", ...); empty means all.
+	Events []string `json:"events,omitempty"`
+	// SecretRef names the secret holding the signing key under "secret" ("whsec_" + base64).
+	SecretRef string `json:"secret_ref"`
+	// ERPOrders makes this the ERP's order intake (push mode): a 2xx answer to
+	// order.accepted registers the order, with the ERP's number when the body carries
+	// {"erp_order_number": "..."}.
+	ERPOrders bool `json:"erp_orders,omitempty"`
+	Disabled  bool `json:"disabled,omitempty"`
 }
 
 // SyncMode says which fields a connection writes to its store (seed 001).

@@ -88,6 +88,7 @@ type Store interface {
 	ReleaseIdempotency(ctx context.Context, key string) error
 
 	CustomerStore
+	OrderStore
 }
 
 // CustomerRecord is the stored ERP customer of a tenant. Version is the ERP's version
