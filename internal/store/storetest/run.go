@@ -35,6 +35,14 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"CustomerRoundTrip", testCustomerRoundTrip},
 		{"CustomerOptimisticWrites", testCustomerOptimisticWrites},
 		{"CustomerLinks", testCustomerLinks},
+		{"Deliveries", testDeliveries},
+		{"DeliveryRace", testDeliveryRace},
+		{"UnprocessedDeliveries", testUnprocessedDeliveries},
+		{"OrderOptimisticWrites", testOrderOptimisticWrites},
+		{"OrderRace", testOrderRace},
+		{"ListOrders", testListOrders},
+		{"PurchaseNeeds", testPurchaseNeeds},
+		{"Cursors", testCursors},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
