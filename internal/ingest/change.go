@@ -35,7 +35,12 @@ const (
 	KindProduct Kind = "product"
 	// KindCustomer is a customer from the ERP, keyed by customer_id instead of sku.
 	KindCustomer Kind = "customer"
+	// KindOrderStatus is the ERP's fulfilment status of a hub order, keyed by order_id.
+	KindOrderStatus Kind = "order_status"
 )
+
+// kindsText lists the change types for error messages.
+const kindsText = "one of stock, price, product, customer, order_status"
 
 // Change is one validated ERP change.
 type Change struct {
@@ -49,6 +54,8 @@ type Change struct {
 	// CustomerID and Customer are set on customer changes (SKU is then empty).
 	CustomerID string
 	Customer   *domain.Customer
+	// OrderStatus is set on order_status changes (SKU is then empty).
+	OrderStatus *domain.OrderStatusChange
 }
 
 // Rejection names a bad item and field with a readable reason.
@@ -57,8 +64,10 @@ type Rejection struct {
 	SKU   string `json:"sku,omitempty"`
 	// CustomerID names the customer of a rejected customer change.
 	CustomerID string `json:"customer_id,omitempty"`
-	Field      string `json:"field"`
-	Error      string `json:"error"`
+	// OrderID names the order of a rejected order_status change.
+	OrderID string `json:"order_id,omitempty"`
+	Field   string `json:"field"`
+	Error   string `json:"error"`
 }
 
 // BatchError is a batch-level failure (malformed JSON, too many items): nothing was applied.
@@ -97,6 +106,15 @@ type rawChange struct {
 	Email       *string         `json:"email"`
 	Phones      json.RawMessage `json:"phones"`
 	Address     json.RawMessage `json:"address"`
+	// order_status fields.
+	OrderID       *string `json:"order_id"`
+	Status        *string `json:"status"`
+	InvoiceNumber *string `json:"invoice_number"`
+	InvoiceKey    *string `json:"invoice_key"`
+	InvoiceURL    *string `json:"invoice_url"`
+	TrackingCode  *string `json:"tracking_code"`
+	TrackingURL   *string `json:"tracking_url"`
+	Carrier       *string `json:"carrier"`
 }
 
 // Decode parses a batch body. Item-level problems become rejections; only a body that is
@@ -147,6 +165,9 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 	if r.Type != nil && Kind(*r.Type) == KindCustomer {
 		return decodeCustomer(i, r)
 	}
+	if r.Type != nil && Kind(*r.Type) == KindOrderStatus {
+		return decodeOrderStatus(i, r)
+	}
 	if r.SKU == nil || strings.TrimSpace(*r.SKU) == "" {
 		return reject("", "sku", "required")
 	}
@@ -155,7 +176,7 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 		return reject(sku, "sku", "must be valid UTF-8 of at most %d bytes without '#'", maxSKULen)
 	}
 	if r.Type == nil {
-		return reject(sku, "type", "required: one of stock, price, product, customer")
+		return reject(sku, "type", "required: "+kindsText)
 	}
 	version, err := parseVersion(r.Version)
 	if err != nil {
@@ -204,7 +225,7 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 		}
 		c.Product = p
 	default:
-		return reject(sku, "type", "unknown change type %q: one of stock, price, product, customer", *r.Type)
+		return reject(sku, "type", "unknown change type %q: %s", *r.Type, kindsText)
 	}
 	return c, nil
 }

@@ -122,6 +122,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"changes":[{"type":"product","sku":"A","version":1,"name":"x","attributes":{"a":"b"},"weight_grams":3}]}`))
 	f.Add([]byte(`{"changes":[null, 1, "x", [], {"quantity":1e400}]}`))
 	f.Add([]byte(`{"changes":[{"type":"customer","customer_id":"C-1","version":1,"name":"x","phones":["1"],"address":{"city":"y"}}]}`))
+	f.Add([]byte(`{"changes":[{"type":"order_status","order_id":"ord_1","version":2,"status":"shipped","tracking_code":"BR1","tracking_url":"https://t.example/BR1"}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		changes, rejs, err := Decode(body, "BRL")
 		if err != nil {
@@ -133,7 +134,13 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		for _, c := range changes {
-			if (c.SKU == "") == (c.CustomerID == "") || c.Version < 0 {
+			keys := 0
+			for _, set := range []bool{c.SKU != "", c.CustomerID != "", c.OrderStatus != nil && c.OrderStatus.OrderID != ""} {
+				if set {
+					keys++
+				}
+			}
+			if keys != 1 || c.Version < 0 {
 				t.Fatalf("invalid change accepted: %+v", c)
 			}
 			if c.Stock != nil && c.Stock.Quantity < 0 {

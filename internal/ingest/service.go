@@ -48,7 +48,9 @@ type SKUMessage struct {
 type Service struct {
 	Store   SKUStore
 	Changes Sender
-	Now     func() time.Time
+	// Orders applies order_status changes; nil rejects them ("orders are not enabled").
+	Orders OrderStatusApplier
+	Now    func() time.Time
 }
 
 const maxConflictRounds = 8
@@ -59,10 +61,14 @@ func (s *Service) Apply(ctx context.Context, tenant string, changes []Change) (R
 	res := Result{Rejected: []Rejection{}}
 	bySKU := map[string][]Change{}
 	var order []string
-	var customers []Change
+	var customers, statuses []Change
 	for _, c := range changes {
-		if c.Kind == KindCustomer {
+		switch c.Kind {
+		case KindCustomer:
 			customers = append(customers, c)
+			continue
+		case KindOrderStatus:
+			statuses = append(statuses, c)
 			continue
 		}
 		if _, ok := bySKU[c.SKU]; !ok {
@@ -128,6 +134,9 @@ func (s *Service) Apply(ctx context.Context, tenant string, changes []Change) (R
 		return res, err
 	}
 	if err := s.applyCustomers(ctx, tenant, customers, now, &res); err != nil {
+		return res, err
+	}
+	if err := s.applyOrderStatuses(ctx, tenant, statuses, now, &res); err != nil {
 		return res, err
 	}
 	return res, nil
