@@ -181,6 +181,46 @@ var migrations = []string{
 		data TEXT NOT NULL,
 		PRIMARY KEY (tenant, connection_id, customer_id)
 	) WITHOUT ROWID;`,
+	// Orders: times used for ordering are integer Unix nanoseconds so they sort exactly.
+	`CREATE TABLE deliveries (
+		connection_id TEXT NOT NULL,
+		id TEXT NOT NULL,
+		received_at_ns INTEGER NOT NULL,
+		processed INTEGER NOT NULL DEFAULT 0,
+		data TEXT NOT NULL,
+		PRIMARY KEY (connection_id, id)
+	) WITHOUT ROWID;
+	CREATE INDEX deliveries_unprocessed ON deliveries(received_at_ns, connection_id, id) WHERE processed = 0;
+
+	CREATE TABLE orders (
+		tenant TEXT NOT NULL,
+		id TEXT NOT NULL,
+		rev INTEGER NOT NULL,
+		state TEXT NOT NULL,
+		erp_state TEXT NOT NULL,
+		offered_at_ns INTEGER NOT NULL,
+		connection_id TEXT NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, id)
+	) WITHOUT ROWID;
+	CREATE INDEX orders_erp ON orders(tenant, erp_state, offered_at_ns, id);
+	CREATE INDEX orders_state ON orders(tenant, state, id);
+	CREATE INDEX orders_connection ON orders(tenant, connection_id, id);
+
+	CREATE TABLE purchase_needs (
+		tenant TEXT NOT NULL,
+		order_id TEXT NOT NULL,
+		sku TEXT NOT NULL,
+		supplier TEXT NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, order_id, sku)
+	) WITHOUT ROWID;
+	CREATE INDEX purchase_needs_supplier ON purchase_needs(tenant, supplier, sku, order_id);
+
+	CREATE TABLE cursors (
+		name TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,9 @@ import (
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
+// notOffered marks a fixture order never offered to the ERP (nil OfferedAt).
+const notOffered = time.Duration(math.MinInt64)
+
 // listFixture is a spread of orders: ERP states, order states, two connections, an
 // OfferedAt tie (broken by ID) and orders of another tenant, one on the same connection id.
 func listFixture() []domain.OrderRecord {
@@ -18,7 +22,7 @@ func listFixture() []domain.OrderRecord {
 		r := orderRecord(tenantID, conn, pid, 1)
 		r.State = st
 		r.ERP = domain.ERPHandoff{State: erp}
-		if offered >= 0 {
+		if offered != notOffered {
 			r.ERP.OfferedAt = timePtr(at.Add(offered))
 		}
 		return r
@@ -30,9 +34,9 @@ func listFixture() []domain.OrderRecord {
 		mk("ta", "c1", "p4", domain.OrderAccepted, domain.ERPPending, 2*time.Second),
 		mk("ta", "c2", "p5", domain.OrderCancelled, domain.ERPPending, 5*time.Second),
 		mk("ta", "c1", "p6", domain.OrderAccepted, domain.ERPRegistered, 0),
-		mk("ta", "c1", "p7", domain.OrderRejected, domain.ERPNone, -1),
+		mk("ta", "c1", "p7", domain.OrderRejected, domain.ERPNone, notOffered),
 		mk("ta", "c2", "p8", domain.OrderCancelled, domain.ERPRefused, 4*time.Second),
-		mk("ta", "c1", "p9", domain.OrderWaiting, domain.ERPNone, -1),
+		mk("ta", "c1", "p9", domain.OrderWaiting, domain.ERPNone, notOffered),
 		mk("tb", "c9", "q1", domain.OrderAccepted, domain.ERPPending, -time.Hour),
 		mk("tb", "c1", "q2", domain.OrderAccepted, domain.ERPPending, 2*time.Second),
 	}
