@@ -172,6 +172,13 @@ func testListOrders(t *testing.T, s store.Store) {
 		})
 	}
 
+	t.Run("a garbage cursor is an error", func(t *testing.T) {
+		// Cursors come back from API callers, so a backend must refuse, not guess.
+		if _, _, err := s.ListOrders(c, "ta", store.OrderFilter{ERPState: domain.ERPPending}, "not a cursor!!", 2); err == nil {
+			t.Error("garbage cursor accepted")
+		}
+	})
+
 	t.Run("registered order leaves the pending listing", func(t *testing.T) {
 		p1 := all[0]
 		p1.Rev = 2
