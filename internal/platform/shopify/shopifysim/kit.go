@@ -12,6 +12,8 @@ import (
 type Kit struct {
 	platformsim.KitBase
 	Server *Server
+
+	orders platformsim.OrderBook
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -63,7 +65,7 @@ func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
 			"base_url": BaseURL(base, id), "location_id": Location,
 			"cost_bucket_size": strconv.Itoa(int(size)), "cost_restore_rate": strconv.Itoa(int(rate)),
 		},
-		Secrets: map[string]string{"access_token": cfg.Token, "webhook_secret": "whsec-" + id},
+		Secrets: map[string]string{"access_token": cfg.Token, "webhook_secret": webhookSecret(id)},
 	}, nil
 }
 
@@ -86,3 +88,6 @@ func (k *Kit) Calls(store string) platformsim.Calls {
 	s := k.Server.Calls(store)
 	return platformsim.Calls{Writes: s.Writes, Total: s.Total, RateLimited: s.Throttled}
 }
+
+// webhookSecret is the secret a store's deliveries are signed with (NewStore hands it out).
+func webhookSecret(shop string) string { return "whsec-" + shop }
