@@ -89,6 +89,19 @@ func TestRetriedConditionalWriteIsNotAConflict(t *testing.T) {
 			lossy.arm("TransactWriteItems") // drop the rotation's answer, not the creation's
 			return s.PutTenant(ctx, domain.Tenant{ID: "t", APIKeyHash: "h2"})
 		}},
+		{"create delivery", "PutItem", func() error {
+			created, err := s.PutDelivery(ctx, store.Delivery{ConnectionID: "c", ID: "e1", Tenant: "t", ReceivedAt: at})
+			if err == nil && !created {
+				return errors.New("own delivery reported as a duplicate")
+			}
+			return err
+		}},
+		{"create order", "PutItem", func() error {
+			return s.PutOrder(ctx, store.OrderWrite{Record: domain.OrderRecord{Tenant: "t", ID: "o1", Rev: 1}})
+		}},
+		{"update order", "PutItem", func() error {
+			return s.PutOrder(ctx, store.OrderWrite{Record: domain.OrderRecord{Tenant: "t", ID: "o1", Rev: 2}, ExpectedRev: 1})
+		}},
 		{"claim", "PutItem", func() error {
 			_, claimed, err := s.ClaimIdempotency(ctx, "k", "h", time.Hour)
 			if err == nil && !claimed {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -144,11 +145,18 @@ func (s *Store) putIf(ctx context.Context, pk, sk string, rev int64, v any, cond
 	if err != nil {
 		return err
 	}
+	return s.putRowIf(ctx, it, nil, cond)
+}
+
+// putRowIf writes it, plus extra top-level attributes (filterable, or kept out of the
+// JSON data), when cond holds, with a fresh write token so a retry recognises itself.
+func (s *Store) putRowIf(ctx context.Context, it item, extra map[string]types.AttributeValue, cond expression.ConditionBuilder) error {
 	it.WTok = newToken()
 	av, err := it.marshal()
 	if err != nil {
 		return err
 	}
+	maps.Copy(av, extra)
 	put, err := conditionalPut(s.table, av, cond)
 	if err != nil {
 		return err

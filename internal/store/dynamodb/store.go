@@ -12,12 +12,20 @@
 //	T#<tenant>#CUST#<id>   STATE           ERP customer (rev guards optimistic writes)
 //	                       LINK#<conn>     customer link: platform id, pushed version (only moves forward)
 //	IDEM#<key>             IDEM            idempotency record; expires_at is the TTL attribute
+//	C#<conn>#DLV#<id>      DLV             raw delivery; gsi1 DLV#PENDING / <received>#<conn>#<id>
+//	                                       until marked processed (sparse: the sweeper's list)
+//	T#<tenant>#ORDERS      ORD#<id>        order record (rev guards optimistic writes; the id
+//	                                       is last, so kept raw to sort as given); gsi1
+//	                                       T#<tenant>#ORDERS#ERP#<state> / <offered>#<id> while
+//	                                       it has an ERP state
+//	T#<tenant>#NEEDS       ORD#<order>#<sku>  purchase need (listed by supplier, sorted in Go)
+//	CURSOR#<name>          CURSOR          named polling cursor
 //
 // One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a
 // JSON string attribute "data": decimals encode as strings, never floats, and nested
 // maps keep their shape. Reads of base-table items are strongly consistent; the gsi1
-// lookups (ListTenants, ListConnections, MappingByPlatformID) are eventually consistent, as every
-// GSI is.
+// lookups (ListTenants, ListConnections, MappingByPlatformID, ListUnprocessedDeliveries,
+// ListOrders by ERP state) are eventually consistent, as every GSI is.
 package dynamodb
 
 import (
@@ -88,7 +96,7 @@ func platformGSI(conn, p, v string) string {
 }
 
 // tenantsGSI is the gsi1 partition listing every tenant. No escaped id can produce it:
-// every other gsi1 key starts with "T#" or "C#".
+// every other gsi1 key starts with "T#", "C#" or is DLV#PENDING.
 const tenantsGSI = "TENANTS"
 
 const (
