@@ -17,8 +17,9 @@ type Kit struct {
 	platformsim.KitBase
 	Server *Server
 
-	mu   sync.Mutex
-	next map[string]int
+	mu     sync.Mutex
+	orders platformsim.OrderBook
+	next   map[string]int
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
