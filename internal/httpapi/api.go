@@ -1,5 +1,5 @@
 // Package httpapi holds the HTTP handlers shared by the Lambda adapters and the local
-// server: the ERP change API, health and the operator's views.
+// server: the ERP change and order APIs, platform webhooks, health and the operator's views.
 package httpapi
 
 import (
@@ -42,7 +42,9 @@ type API struct {
 	Store      Store
 	Ingest     Ingester
 	Connectors map[string]platform.Connector
-	Log        *slog.Logger
+	// Orders serves webhooks and the ERP's order routes; nil answers them 404.
+	Orders Orders
+	Log    *slog.Logger
 	// IdempotencyTTL is how long a batch's Idempotency-Key is remembered (default 24 h).
 	IdempotencyTTL time.Duration
 	// Observer, when set, hears every accepted batch (the bench times propagation from it).
@@ -57,6 +59,11 @@ func (a *API) Handler() http.Handler {
 	})
 	mux.Handle("POST /v1/erp/changes", a.tenantOnly(a.postChanges))
 	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}", a.tenantOnly(a.getSKUView))
+	mux.HandleFunc("POST /v1/webhooks/{platform}/{connection}", a.postWebhook)
+	mux.Handle("GET /v1/erp/orders", a.tenantOnly(a.ordersOn(a.listOrders)))
+	mux.Handle("GET /v1/erp/orders/{id}", a.tenantOnly(a.ordersOn(a.getOrder)))
+	mux.Handle("POST /v1/erp/orders/{id}/ack", a.tenantOnly(a.ordersOn(a.postAck)))
+	mux.Handle("GET /v1/erp/purchase-needs", a.tenantOnly(a.ordersOn(a.getPurchaseNeeds)))
 	return a.withRequestID(mux)
 }
 
