@@ -76,6 +76,7 @@ func TestPlaceOrderReachesConnector(t *testing.T) {
 	cases := []platformCase{
 		{name: "tray", store: "store1", updated: "AGUARDANDO PAGAMENTO", write: "ENVIADO", shown: "ENVIADO", tamper: tamperSeller},
 		{name: "shopify", store: "shop1", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
+		{name: "woocommerce", store: "woo1", updated: "on-hold", write: "completed", shown: "completed", tamper: tamperBody},
 		{name: "nuvemshop", store: "123456", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
 	}
 	for _, tc := range cases {

@@ -2,6 +2,7 @@ package woocommercesim
 
 import (
 	"strconv"
+	"sync/atomic"
 
 	"github.com/shopspring/decimal"
 
@@ -12,6 +13,10 @@ import (
 type Kit struct {
 	platformsim.KitBase
 	Server *Server
+
+	orders platformsim.OrderBook
+	// deliveries numbers X-WC-Webhook-Delivery-ID, as core's action ids do.
+	deliveries atomic.Int64
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -53,7 +58,7 @@ func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
 		Settings: map[string]string{"base_url": StoreURL(base, id), "insecure_http": "true",
 			"rate_limit_per_min": strconv.Itoa(limit), "batch_size": strconv.Itoa(k.Server.opts.BatchLimit)},
 		Secrets: map[string]string{"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret,
-			"webhook_secret": "whsec-" + id},
+			"webhook_secret": webhookSecret(id)},
 	}, nil
 }
 
@@ -85,3 +90,6 @@ func (k *Kit) Calls(store string) platformsim.Calls {
 	s := k.Server.Calls(store)
 	return platformsim.Calls{Writes: s.Writes, Total: s.Total, RateLimited: s.RateLimited}
 }
+
+// webhookSecret is the secret a store's deliveries are signed with (NewStore hands it out).
+func webhookSecret(store string) string { return "whsec-" + store }
