@@ -89,7 +89,7 @@ func Verify(secret string, header http.Header, body []byte, tolerance time.Durat
 	}
 	unix, err := strconv.ParseInt(tsText, 10, 64)
 	if err != nil {
-		return fmt.Errorf("verify webhook %s: %w: %q is not unix seconds", clip(id, 64), ErrTimestamp, clip(tsText, 32))
+		return fmt.Errorf("verify webhook %q: %w: %q is not unix seconds", clip(id, 64), ErrTimestamp, clip(tsText, 32))
 	}
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
@@ -97,7 +97,7 @@ func Verify(secret string, header http.Header, body []byte, tolerance time.Durat
 	// Compare against bounds in seconds: subtracting a hostile value could overflow.
 	limit := int64(tolerance / time.Second)
 	if lo, hi := now.Unix()-limit, now.Unix()+limit; unix < lo || unix > hi {
-		return fmt.Errorf("verify webhook %s: %w: %d is outside now ± %s", clip(id, 64), ErrTimestamp, unix, tolerance)
+		return fmt.Errorf("verify webhook %q: %w: %d is outside now ± %s", clip(id, 64), ErrTimestamp, unix, tolerance)
 	}
 	want := mac(key, id, unix, body)
 	for _, s := range strings.Fields(sigs) {
@@ -113,7 +113,7 @@ func Verify(secret string, header http.Header, body []byte, tolerance time.Durat
 			return nil
 		}
 	}
-	return fmt.Errorf("verify webhook %s: %w", clip(id, 64), ErrSignature)
+	return fmt.Errorf("verify webhook %q: %w", clip(id, 64), ErrSignature)
 }
 
 // clip shortens s to at most n bytes for error text.
