@@ -53,6 +53,7 @@ const (
 	RejectMissingAddress      = "missing_address"
 	RejectNoStock             = "no_stock"
 	RejectNoLines             = "no_lines"
+	RejectERPRefused          = "erp_refused"
 )
 
 // OrderRejection is one readable reason an order was not imported. Line is the 0-based
@@ -166,4 +167,13 @@ type PurchaseNeed struct {
 	ConnectionID string    `json:"connection_id"`
 	Quantity     int64     `json:"quantity"`
 	CreatedAt    time.Time `json:"created_at"`
+}
+
+// OrderStatusChange is an ERP order_status change (flow 5): invoiced with invoice data,
+// shipped with tracking, delivered, cancelled. Version moves only forward per order.
+type OrderStatusChange struct {
+	OrderID string            `json:"order_id"`
+	Status  string            `json:"status"` // FulfilInvoiced, FulfilShipped, FulfilDelivered, FulfilCancelled
+	Version Version           `json:"version"`
+	Update  OrderStatusUpdate `json:"update"`
 }

@@ -1,0 +1,164 @@
+package orders
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/store"
+)
+
+// maxDeliveryIDLen bounds a platform-given event id used as a key.
+const maxDeliveryIDLen = 200
+
+// Receive verifies one webhook delivery, stores it durably and queues it. A nil error
+// means the delivery is stored: the platform may be told 2xx. A queueing failure after
+// the store is only logged: the sweeper re-queues unprocessed deliveries.
+func (s *Service) Receive(ctx context.Context, platformName, connectionID string, req platform.WebhookRequest) (Receipt, error) {
+	conn, err := s.Store.GetConnection(ctx, connectionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (conn.Platform != platformName || !conn.Enabled)) {
+		return Receipt{}, ErrUnknownConnection
+	}
+	if err != nil {
+		return Receipt{}, fmt.Errorf("read connection %s: %w", connectionID, err)
+	}
+	connector, ok := s.Connectors[platformName]
+	if !ok {
+		return Receipt{}, ErrUnknownConnection
+	}
+	ev, err := connector.VerifyWebhook(ctx, conn, req)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
+	}
+	if ev.Resource != "order" || ev.ResourceID == "" && ev.Order == nil {
+		// Pings and topics we do not act on are acknowledged and not stored.
+		return Receipt{Ignored: true}, nil
+	}
+	id := ev.EventID
+	if id == "" || len(id) > maxDeliveryIDLen {
+		sum := sha256.Sum256(req.Body)
+		id = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return s.store(ctx, conn, id, ev, req.Body)
+}
+
+func (s *Service) store(ctx context.Context, conn domain.Connection, id string, ev platform.WebhookEvent, body []byte) (Receipt, error) {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("encode event: %w", err)
+	}
+	d := store.Delivery{ConnectionID: conn.ID, ID: id, Tenant: conn.Tenant, Platform: conn.Platform,
+		Event: raw, Body: body, ReceivedAt: s.now()}
+	created, err := s.Store.PutDelivery(ctx, d)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("store delivery: %w", err)
+	}
+	if created {
+		m := message{Kind: kindDelivery, Tenant: conn.Tenant, Connection: conn.ID, Delivery: id}
+		if err := s.send(ctx, m, 0); err != nil {
+			s.log().Warn("delivery stored but not queued; the sweeper will queue it",
+				"connection", conn.ID, "delivery", id, "err", err)
+		}
+	}
+	return Receipt{DeliveryID: id, Duplicate: !created}, nil
+}
+
+// Sweep re-queues deliveries stored but never processed (a crash between storing and
+// queueing, or a lost message). It returns how many it queued.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	age := s.SweepAge
+	if age <= 0 {
+		age = defaultSweepAge
+	}
+	ds, err := s.Store.ListUnprocessedDeliveries(ctx, s.now().Add(-age), 500)
+	if err != nil {
+		return 0, fmt.Errorf("list unprocessed deliveries: %w", err)
+	}
+	for i, d := range ds {
+		m := message{Kind: kindDelivery, Tenant: d.Tenant, Connection: d.ConnectionID, Delivery: d.ID}
+		if err := s.send(ctx, m, 0); err != nil {
+			return i, err
+		}
+	}
+	if len(ds) > 0 {
+		s.log().Info("re-queued unprocessed deliveries", "count", len(ds))
+	}
+	return len(ds), nil
+}
+
+// PollAll takes orders from every enabled connection whose platform is polled (Mercos).
+// One connection's failure is logged and does not stop the others.
+func (s *Service) PollAll(ctx context.Context) (int, error) {
+	tenants, err := s.Store.ListTenants(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("list tenants: %w", err)
+	}
+	total := 0
+	for _, t := range tenants {
+		conns, err := s.Store.ListConnections(ctx, t.ID)
+		if err != nil {
+			return total, fmt.Errorf("list connections of %s: %w", t.ID, err)
+		}
+		for _, c := range conns {
+			if _, ok := s.Connectors[c.Platform].(platform.OrderPoller); !ok || !c.Enabled {
+				continue
+			}
+			n, err := s.Poll(ctx, c)
+			total += n
+			if err != nil {
+				s.log().Warn("order poll failed", "connection", c.ID, "err", err)
+			}
+		}
+	}
+	return total, nil
+}
+
+// maxPollPages bounds one poll so a huge backlog is taken over several runs.
+const maxPollPages = 20
+
+// Poll takes one connection's new orders page by page from its durable cursor. Each
+// order is stored as a delivery before the cursor moves, so a crash repeats a page
+// (de-duplicated by delivery id) and never skips one.
+func (s *Service) Poll(ctx context.Context, conn domain.Connection) (int, error) {
+	poller, ok := s.Connectors[conn.Platform].(platform.OrderPoller)
+	if !ok {
+		return 0, fmt.Errorf("platform %s has no order polling", conn.Platform)
+	}
+	name := "orders-poll|" + conn.ID
+	cursor, err := s.Store.GetCursor(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("read poll cursor: %w", err)
+	}
+	n := 0
+	for page := 0; page < maxPollPages; page++ {
+		p, err := poller.PollOrders(ctx, conn, cursor)
+		if err != nil {
+			return n, fmt.Errorf("poll orders of %s: %w", conn.ID, err)
+		}
+		for i := range p.Orders {
+			o := p.Orders[i]
+			ev := platform.WebhookEvent{Topic: "poll", Resource: "order", ResourceID: o.PlatformID, Order: &o}
+			id := "poll:" + o.PlatformID + ":" + strconv.FormatInt(o.UpdatedAt.UnixNano(), 10)
+			if _, err := s.store(ctx, conn, id, ev, nil); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if p.Next != "" && p.Next != cursor {
+			if err := s.Store.PutCursor(ctx, name, p.Next); err != nil {
+				return n, fmt.Errorf("save poll cursor: %w", err)
+			}
+			cursor = p.Next
+		}
+		if !p.More {
+			break
+		}
+	}
+	return n, nil
+}
