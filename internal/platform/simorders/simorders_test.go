@@ -77,6 +77,7 @@ func TestPlaceOrderReachesConnector(t *testing.T) {
 		{name: "tray", store: "store1", updated: "AGUARDANDO PAGAMENTO", write: "ENVIADO", shown: "ENVIADO", tamper: tamperSeller},
 		{name: "shopify", store: "shop1", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
 		{name: "woocommerce", store: "woo1", updated: "on-hold", write: "completed", shown: "completed", tamper: tamperBody},
+		{name: "merchantpro", store: "mp1", updated: "confirmed", write: "shipped", shown: "shipped", tamper: tamperBody},
 		{name: "nuvemshop", store: "123456", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
 	}
 	for _, tc := range cases {

@@ -15,8 +15,9 @@ type Kit struct {
 	platformsim.KitBase
 	Server *Server
 
-	mu   sync.Mutex
-	next map[string]int64
+	mu     sync.Mutex
+	orders platformsim.OrderBook
+	next   map[string]int64
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
@@ -69,7 +70,7 @@ func (k *Kit) NewStore(id string, ratePerMin int) (platformsim.Store, error) {
 			"rate_window_ms": strconv.FormatInt(window.Milliseconds(), 10),
 		},
 		Secrets: map[string]string{"api_key": cfg.APIKey, "api_secret": cfg.APISecret,
-			"webhook_secret": "whsec-" + id},
+			"webhook_secret": webhookSecret(id)},
 	}, nil
 }
 
@@ -107,3 +108,6 @@ func (k *Kit) Calls(store string) platformsim.Calls {
 	s := k.Server.Calls(store)
 	return platformsim.Calls{Writes: s.Writes, Total: s.Total, RateLimited: s.RateLimited}
 }
+
+// webhookSecret is the secret a store's deliveries are signed with (NewStore hands it out).
+func webhookSecret(store string) string { return "whsec-" + store }
