@@ -89,6 +89,7 @@ type Store interface {
 
 	CustomerStore
 	OrderStore
+	JobStore
 }
 
 // CustomerRecord is the stored ERP customer of a tenant. Version is the ERP's version

@@ -1,0 +1,56 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Job kinds.
+const (
+	JobReconcile = "reconcile"
+	JobFirstSync = "first_sync"
+)
+
+// Job statuses.
+const (
+	JobRunning  = "running"
+	JobDone     = "done"
+	JobFailed   = "failed"
+	JobCanceled = "canceled"
+)
+
+// Job is one background run over a connection's catalogue (reconciliation, first sync):
+// its progress, the cursor it can resume from after a crash, and its report.
+type Job struct {
+	Tenant       string `json:"tenant"`
+	ID           string `json:"id"`
+	Kind         string `json:"kind"`
+	ConnectionID string `json:"connection_id"`
+	Status       string `json:"status"`
+	DryRun       bool   `json:"dry_run,omitempty"`
+	// Done and Total are the progress (Total 0 when unknown yet).
+	Done  int `json:"done"`
+	Total int `json:"total"`
+	// Cursor is where a resumed run continues ("" = from the start).
+	Cursor string `json:"cursor,omitempty"`
+	// Report is the kind's report so far (JSON), complete when Status is done.
+	Report     json.RawMessage `json:"report,omitempty"`
+	Error      string          `json:"error,omitempty"`
+	StartedAt  time.Time       `json:"started_at"`
+	UpdatedAt  time.Time       `json:"updated_at"`
+	FinishedAt *time.Time      `json:"finished_at,omitempty"`
+	// Rev guards optimistic writes like an order's: PutJob with ExpectedRev.
+	Rev int64 `json:"rev"`
+}
+
+// JobStore keeps background jobs (embedded in Store).
+type JobStore interface {
+	// PutJob writes j if the stored Rev equals expectedRev (0: must not exist); else ErrConflict.
+	// j.Rev must be expectedRev+1.
+	PutJob(ctx context.Context, j Job, expectedRev int64) error
+	GetJob(ctx context.Context, tenant, id string) (Job, error)
+	// ListJobs returns a tenant's jobs, newest StartedAt first, of one kind and/or
+	// connection when those are not "", at most limit.
+	ListJobs(ctx context.Context, tenant, kind, connectionID string, limit int) ([]Job, error)
+}
