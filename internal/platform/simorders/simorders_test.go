@@ -64,6 +64,8 @@ func tamperSeller(d platformsim.Delivery) platformsim.Delivery {
 type platformCase struct {
 	name  string
 	store string
+	// first is the status of the first placement ("" for the platform's default).
+	first string
 	// updated is the status the second placement sets, as the connector reports it.
 	updated string
 	// write is the status the hub writes back; shown is how the store then shows it.
@@ -78,6 +80,7 @@ func TestPlaceOrderReachesConnector(t *testing.T) {
 		{name: "shopify", store: "shop1", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
 		{name: "woocommerce", store: "woo1", updated: "on-hold", write: "completed", shown: "completed", tamper: tamperBody},
 		{name: "merchantpro", store: "mp1", updated: "confirmed", write: "shipped", shown: "shipped", tamper: tamperBody},
+		{name: "mercos", store: "m1", first: "1", updated: "2", write: "cancelado", shown: "0"},
 		{name: "nuvemshop", store: "123456", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
 	}
 	for _, tc := range cases {
@@ -99,7 +102,7 @@ func runCase(t *testing.T, tc platformCase) {
 		t.Fatal(err)
 	}
 	defer sim.Close()
-	st, err := sim.NewStore(tc.store, 0)
+	st, err := sim.NewStore(tc.store, 60_000) // a high limit: this test is about orders, not pacing
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +119,7 @@ func runCase(t *testing.T, tc platformCase) {
 		Lines: []platformsim.SimOrderLine{{Product: p, SKU: "SKU-1", Quantity: 3, UnitPrice: decimal.RequireFromString("25.50")}},
 		Customer: platformsim.SimCustomer{Name: "Ana Souza", Email: "ana@example.com", Document: "39053344705",
 			Phone: "11987654321", Street: "Rua Harmonia", Number: "1020", City: "São Paulo", State: "SP", PostalCode: "05435000"},
+		Status:    tc.first,
 		UpdatedAt: t0,
 	}
 	id, d, err := placer.PlaceOrder(tc.store, order)

@@ -13,6 +13,8 @@ import (
 type Kit struct {
 	platformsim.KitBase
 	Server *Server
+
+	orders platformsim.OrderBook
 }
 
 var _ platformsim.Simulator = (*Kit)(nil)
