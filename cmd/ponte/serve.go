@@ -68,6 +68,8 @@ func serve(ctx context.Context, args []string) error {
 	defer cancel()
 	wg.Add(1)
 	go func() { defer wg.Done(); hub.RunWorkers(wctx, app.DefaultWorkers) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); hub.RunScheduler(wctx, app.DefaultSchedule) }()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("ponte serving", "addr", "http://"+*addr, "backend", hub.Backend, "data", *data)

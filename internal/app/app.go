@@ -14,6 +14,8 @@ import (
 	"github.com/ponte-hub/ponte/internal/fanout"
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/notify"
+	"github.com/ponte-hub/ponte/internal/orders"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/push"
 	"github.com/ponte-hub/ponte/internal/queue"
@@ -29,11 +31,17 @@ type Hub struct {
 	Secrets    platform.Secrets
 	Changes    queue.Queue
 	PushQueues map[string]queue.Queue
+	// OrderQueue carries order deliveries, write-backs and releases (standard: delays).
+	OrderQueue queue.Queue
+	// EventQueue carries outgoing webhooks (FIFO, grouped per endpoint).
+	EventQueue queue.Queue
 	Connectors map[string]platform.Connector
 	Ingest     *ingest.Service
 	Fanout     *fanout.Service
 	Pusher     *push.Service
 	Reconcile  *reconcile.Service
+	Orders     *orders.Service
+	Dispatcher *notify.Dispatcher
 	API        *httpapi.API
 	Log        *slog.Logger
 
@@ -44,13 +52,14 @@ type Hub struct {
 type Workers struct {
 	Fanout int
 	Push   int
+	Orders int
 	Batch  int
 	// HandleTimeout bounds one batch (below the embedded queues' visibility timeout).
 	HandleTimeout time.Duration
 }
 
 // DefaultWorkers suit a 2-core machine.
-var DefaultWorkers = Workers{Fanout: 4, Push: 8, Batch: 50, HandleTimeout: embeddedVisibility * 2 / 3}
+var DefaultWorkers = Workers{Fanout: 4, Push: 8, Orders: 4, Batch: 50, HandleTimeout: embeddedVisibility * 2 / 3}
 
 // wire builds the use cases once the backend pieces are set.
 func (h *Hub) wire() {
@@ -74,7 +83,11 @@ func (h *Hub) wire() {
 	}
 	h.Reconcile = &reconcile.Service{Store: h.Store, PushQueues: reconcileQueues, Connectors: h.Connectors, Now: now, Log: h.Log}
 	h.Pusher = &push.Service{Store: h.Store, Connectors: h.Connectors, Now: now, Log: h.Log}
-	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Log: h.Log}
+	h.Orders = &orders.Service{Store: h.Store, Queue: h.OrderQueue, Changes: h.Changes, Connectors: h.Connectors, Now: now, Log: h.Log,
+		Events: &notify.Publisher{Tenants: h.Store, Queue: h.EventQueue, Now: now}}
+	h.Dispatcher = &notify.Dispatcher{Tenants: h.Store, Secrets: h.Secrets, Acker: h.Orders, Now: now, Log: h.Log}
+	h.Ingest.Orders = h.Orders
+	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log}
 }
 
 // RunWorkers consumes the changes queue and every push queue until ctx ends.
@@ -90,6 +103,11 @@ func (h *Hub) RunWorkers(ctx context.Context, w Workers) {
 		run(&worker.Loop{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, Concurrency: w.Push, BatchSize: w.Batch,
 			HandleTimeout: w.HandleTimeout, Log: h.Log})
 	}
+	orderWorkers := max(w.Orders, 1)
+	run(&worker.Loop{Queue: h.OrderQueue, Handler: h.Orders, Policy: worker.DefaultPolicy, Concurrency: orderWorkers, BatchSize: 10,
+		HandleTimeout: w.HandleTimeout, Log: h.Log})
+	run(&worker.Loop{Queue: h.EventQueue, Handler: worker.Each(h.Dispatcher), Policy: worker.DefaultPolicy, Concurrency: orderWorkers,
+		BatchSize: 10, HandleTimeout: w.HandleTimeout, Log: h.Log})
 	wg.Wait()
 }
 

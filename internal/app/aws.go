@@ -32,6 +32,11 @@ type AWSConfig struct {
 	// ChangesQueueURL and ChangesDLQURL are the fan-out queue pair.
 	ChangesQueueURL string
 	ChangesDLQURL   string
+	// OrdersQueueURL/OrdersDLQURL (standard) and EventsQueueURL/EventsDLQURL (FIFO).
+	OrdersQueueURL string
+	OrdersDLQURL   string
+	EventsQueueURL string
+	EventsDLQURL   string
 	// PushQueueURLs and PushDLQURLs are keyed by platform (FIFO queues).
 	PushQueueURLs map[string]string
 	PushDLQURLs   map[string]string
@@ -43,7 +48,8 @@ type AWSConfig struct {
 }
 
 // AWSConfigFromEnv reads PONTE_AWS_ENDPOINT, AWS_REGION, PONTE_TABLE, PONTE_CHANGES_QUEUE_URL,
-// PONTE_CHANGES_DLQ_URL, PONTE_PUSH_QUEUE_URL_<PLATFORM>, PONTE_PUSH_DLQ_URL_<PLATFORM>,
+// PONTE_CHANGES_DLQ_URL, PONTE_ORDERS_QUEUE_URL, PONTE_ORDERS_DLQ_URL, PONTE_EVENTS_QUEUE_URL,
+// PONTE_EVENTS_DLQ_URL, PONTE_PUSH_QUEUE_URL_<PLATFORM>, PONTE_PUSH_DLQ_URL_<PLATFORM>,
 // PONTE_SECRETS_PREFIX, PONTE_AWS_CREATE=1 and PONTE_NAME_PREFIX.
 func AWSConfigFromEnv() AWSConfig {
 	c := AWSConfig{
@@ -52,6 +58,10 @@ func AWSConfigFromEnv() AWSConfig {
 		Table:           envOr("PONTE_TABLE", "ponte"),
 		ChangesQueueURL: os.Getenv("PONTE_CHANGES_QUEUE_URL"),
 		ChangesDLQURL:   os.Getenv("PONTE_CHANGES_DLQ_URL"),
+		OrdersQueueURL:  os.Getenv("PONTE_ORDERS_QUEUE_URL"),
+		OrdersDLQURL:    os.Getenv("PONTE_ORDERS_DLQ_URL"),
+		EventsQueueURL:  os.Getenv("PONTE_EVENTS_QUEUE_URL"),
+		EventsDLQURL:    os.Getenv("PONTE_EVENTS_DLQ_URL"),
 		PushQueueURLs:   map[string]string{},
 		PushDLQURLs:     map[string]string{},
 		SecretsPrefix:   envOr("PONTE_SECRETS_PREFIX", "ponte/"),
@@ -112,6 +122,11 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 	h.Store = storedynamo.New(ddb, c.Table)
 	h.Secrets = secretsmanager.New(smClient, c.SecretsPrefix)
 	h.Changes = queuesqs.New(sqsClient, c.ChangesQueueURL, c.ChangesDLQURL)
+	if c.OrdersQueueURL == "" || c.EventsQueueURL == "" {
+		return nil, fmt.Errorf("PONTE_ORDERS_QUEUE_URL and PONTE_EVENTS_QUEUE_URL: required (or PONTE_AWS_CREATE=1)")
+	}
+	h.OrderQueue = queuesqs.New(sqsClient, c.OrdersQueueURL, c.OrdersDLQURL)
+	h.EventQueue = queuesqs.New(sqsClient, c.EventsQueueURL, c.EventsDLQURL)
 	h.PushQueues = map[string]queue.Queue{}
 	for _, p := range platforms.Names() {
 		if c.PushQueueURLs[p] == "" {
@@ -132,6 +147,14 @@ func createAWS(ctx context.Context, c *AWSConfig, ddb *awsdynamodb.Client, sqsCl
 	c.ChangesQueueURL, c.ChangesDLQURL, err = queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-changes", false, AWSVisibility, AWSMaxReceiveCount)
 	if err != nil {
 		return fmt.Errorf("create changes queue: %w", err)
+	}
+	c.OrdersQueueURL, c.OrdersDLQURL, err = queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-orders", false, AWSVisibility, AWSMaxReceiveCount)
+	if err != nil {
+		return fmt.Errorf("create orders queue: %w", err)
+	}
+	c.EventsQueueURL, c.EventsDLQURL, err = queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-events", true, AWSVisibility, AWSMaxReceiveCount)
+	if err != nil {
+		return fmt.Errorf("create events queue: %w", err)
 	}
 	for _, p := range platforms.Names() {
 		q, dlq, err := queuesqs.CreateQueuePair(ctx, sqsClient, c.NamePrefix+"-push-"+p, true, AWSVisibility, AWSMaxReceiveCount)

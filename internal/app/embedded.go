@@ -43,6 +43,16 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, erro
 		_ = h.Close()
 		return nil, fmt.Errorf("open changes queue: %w", err)
 	}
+	h.OrderQueue, err = broker.Queue("orders", queuesqlite.Config{VisibilityTimeout: embeddedVisibility, MaxReceives: embeddedMaxReceives})
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("open orders queue: %w", err)
+	}
+	h.EventQueue, err = broker.Queue("events", queuesqlite.Config{FIFO: true, VisibilityTimeout: embeddedVisibility, MaxReceives: embeddedMaxReceives})
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("open events queue: %w", err)
+	}
 	h.PushQueues = map[string]queue.Queue{}
 	for _, p := range platforms.Names() {
 		q, err := broker.Queue(pushQueueName(p), queuesqlite.Config{FIFO: true, VisibilityTimeout: embeddedVisibility, MaxReceives: embeddedMaxReceives})

@@ -43,6 +43,39 @@ func (h *Hub) PushFunction(platformName string) (func(context.Context, events.SQ
 	return b.Handle, nil
 }
 
+// OrdersFunction is the Lambda handler of the orders-queue consumer (deliveries,
+// write-backs, reservation releases).
+func (h *Hub) OrdersFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	b := &worker.SQSBatch{Queue: h.OrderQueue, Handler: h.Orders, Policy: worker.DefaultPolicy, Log: h.Log}
+	return b.Handle
+}
+
+// EventsFunction is the Lambda handler of the outgoing-webhooks queue (FIFO per endpoint).
+func (h *Hub) EventsFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	b := &worker.SQSBatch{Queue: h.EventQueue, Handler: worker.Each(h.Dispatcher), Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
+	return b.Handle
+}
+
+// OrderPollResult is what the scheduled order-poll function returns.
+type OrderPollResult struct {
+	Polled int `json:"polled"`
+	Swept  int `json:"swept"`
+}
+
+// OrderPollFunction is the scheduled handler that takes orders from platforms without
+// webhooks (Mercos) and re-queues deliveries a crash left unprocessed.
+func (h *Hub) OrderPollFunction() func(context.Context, struct{}) (OrderPollResult, error) {
+	return func(ctx context.Context, _ struct{}) (OrderPollResult, error) {
+		var res OrderPollResult
+		var err error
+		if res.Swept, err = h.Orders.Sweep(ctx); err != nil {
+			h.Log.Error("order sweep failed", "err", err)
+		}
+		res.Polled, err = h.Orders.PollAll(ctx)
+		return res, err
+	}
+}
+
 // ReconcileEvent is the scheduler's input to the reconcile function: a connection id, or
 // "*" for every enabled connection of every tenant.
 type ReconcileEvent struct {

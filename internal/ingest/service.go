@@ -180,6 +180,17 @@ func (r *Result) add(o skuOutcome) {
 // applySKU applies one SKU's changes in batch order to a copy of its state. Each input
 // (product, price, stock per warehouse) moves only forward in version: an equal version
 // is a duplicate, an older one is rejected.
+// dropRegistered ends reservations of orders the ERP registered before now: the ERP's
+// new stock level already counts those sales, so holding them too would list less than
+// there is. Until that level arrives, the reservation keeps the listed quantity down.
+func dropRegistered(rs map[string]domain.Reservation, now time.Time) {
+	for k, r := range rs {
+		if r.AckedAt != nil && !r.AckedAt.After(now) {
+			delete(rs, k)
+		}
+	}
+}
+
 func applySKU(old domain.SKUState, changes []Change, now time.Time) (domain.SKUState, skuOutcome) {
 	st := old.Clone()
 	var out skuOutcome
@@ -222,6 +233,7 @@ func applySKU(old domain.SKUState, changes []Change, now time.Time) (domain.SKUS
 					lvl := *c.Stock
 					lvl.UpdatedAt = now
 					st.Stock[lvl.Warehouse] = lvl
+					dropRegistered(st.Reservations, now)
 				}
 				continue
 			}

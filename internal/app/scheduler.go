@@ -1,0 +1,46 @@
+package app
+
+import (
+	"context"
+	"time"
+)
+
+// Schedule sets how often the local scheduler runs each periodic job; the deploy stacks
+// use EventBridge Scheduler for the same jobs.
+type Schedule struct {
+	// OrderPoll takes orders from polled platforms and sweeps unprocessed deliveries.
+	OrderPoll time.Duration
+}
+
+// DefaultSchedule suits the demo and small merchants.
+var DefaultSchedule = Schedule{OrderPoll: 15 * time.Second}
+
+// RunScheduler runs the periodic jobs of `ponte serve` until ctx ends: the first round at
+// once (a restart picks up what a crash left), then on every tick. A failing job is
+// logged and tried again at the next tick.
+func (h *Hub) RunScheduler(ctx context.Context, s Schedule) {
+	if s.OrderPoll <= 0 {
+		s.OrderPoll = DefaultSchedule.OrderPoll
+	}
+	tick := time.NewTicker(s.OrderPoll)
+	defer tick.Stop()
+	for {
+		h.pollOrders(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (h *Hub) pollOrders(ctx context.Context) {
+	if n, err := h.Orders.Sweep(ctx); err != nil && ctx.Err() == nil {
+		h.Log.Error("order sweep failed", "err", err)
+	} else if n > 0 {
+		h.Log.Info("order sweep re-queued deliveries", "count", n)
+	}
+	if _, err := h.Orders.PollAll(ctx); err != nil && ctx.Err() == nil {
+		h.Log.Error("order polling failed", "err", err)
+	}
+}
