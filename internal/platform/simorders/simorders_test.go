@@ -83,8 +83,15 @@ func TestPlaceOrderReachesConnector(t *testing.T) {
 		{name: "mercos", store: "m1", first: "1", updated: "2", write: "cancelado", shown: "0"},
 		{name: "nuvemshop", store: "123456", updated: "authorized", write: "fulfilled", shown: "fulfilled", tamper: tamperBody},
 	}
+	covered := map[string]bool{}
 	for _, tc := range cases {
+		covered[tc.name] = true
 		t.Run(tc.name, func(t *testing.T) { runCase(t, tc) })
+	}
+	for _, name := range platforms.Names() {
+		if !covered[name] {
+			t.Errorf("platform %s has no case here: every simulator must place orders", name)
+		}
 	}
 }
 
@@ -179,12 +186,17 @@ func receive(ctx context.Context, t *testing.T, c platform.Connector, conn domai
 	if ev.ResourceID != id {
 		t.Errorf("event names order %q, want %q", ev.ResourceID, id)
 	}
-	if ev.Order != nil {
-		return *ev.Order
-	}
 	o, err := c.FetchOrder(ctx, conn, id)
 	if err != nil {
 		t.Fatalf("FetchOrder: %v", err)
+	}
+	if ev.Order != nil {
+		// The order in the event and the one the API serves must agree.
+		if ev.Order.PlatformStatus != o.PlatformStatus || !ev.Order.UpdatedAt.Equal(o.UpdatedAt) || len(ev.Order.Lines) != len(o.Lines) {
+			t.Errorf("event order (status %q, updated %v, %d lines) differs from FetchOrder (status %q, updated %v, %d lines)",
+				ev.Order.PlatformStatus, ev.Order.UpdatedAt, len(ev.Order.Lines), o.PlatformStatus, o.UpdatedAt, len(o.Lines))
+		}
+		return *ev.Order
 	}
 	return o
 }
