@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -53,4 +55,15 @@ type JobStore interface {
 	// ListJobs returns a tenant's jobs, newest StartedAt first, of one kind and/or
 	// connection when those are not "", at most limit.
 	ListJobs(ctx context.Context, tenant, kind, connectionID string, limit int) ([]Job, error)
+}
+
+// ValidateJobWrite checks the shape every backend requires of a job write.
+func ValidateJobWrite(j Job, expectedRev int64) error {
+	switch {
+	case j.Tenant == "" || j.ID == "" || j.Kind == "":
+		return errors.New("job write: tenant, id and kind are required")
+	case j.Rev != expectedRev+1:
+		return fmt.Errorf("job %s: rev %d must be expected rev %d + 1", j.ID, j.Rev, expectedRev)
+	}
+	return nil
 }

@@ -19,6 +19,8 @@
 //	                                       T#<tenant>#ORDERS#ERP#<state> / <offered>#<id> while
 //	                                       it has an ERP state
 //	T#<tenant>#NEEDS       ORD#<order>#<sku>  purchase need (listed by supplier, sorted in Go)
+//	T#<tenant>#JOBS        JOB#<id>        background job (rev guards optimistic writes; kind and
+//	                                       conn attributes filter, listing sorts in Go)
 //	CURSOR#<name>          CURSOR          named polling cursor
 //
 // One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a

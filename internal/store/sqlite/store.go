@@ -221,6 +221,18 @@ var migrations = []string{
 		name TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
+	// Jobs: started_at_ns sorts a tenant's runs newest first exactly.
+	`CREATE TABLE jobs (
+		tenant TEXT NOT NULL,
+		id TEXT NOT NULL,
+		rev INTEGER NOT NULL,
+		kind TEXT NOT NULL,
+		connection_id TEXT NOT NULL,
+		started_at_ns INTEGER NOT NULL,
+		data TEXT NOT NULL,
+		PRIMARY KEY (tenant, id)
+	) WITHOUT ROWID;
+	CREATE INDEX jobs_started ON jobs(tenant, started_at_ns DESC, id DESC);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -43,6 +43,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListOrders", testListOrders},
 		{"PurchaseNeeds", testPurchaseNeeds},
 		{"Cursors", testCursors},
+		{"JobRoundTrip", testJobRoundTrip},
+		{"JobOptimisticWrites", testJobOptimisticWrites},
+		{"JobRace", testJobRace},
+		{"JobTenants", testJobTenants},
+		{"ListJobs", testListJobs},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
