@@ -52,4 +52,6 @@ type Simulator interface {
 	// ObserveStock registers the observer (one at a time).
 	ObserveStock(o StockObserver)
 	Calls(store string) Calls
+	// OrderPlacer makes sales happen on a store, as its platform would deliver them.
+	OrderPlacer
 }

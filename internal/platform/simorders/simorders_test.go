@@ -101,10 +101,7 @@ func runCase(t *testing.T, tc platformCase) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	placer, ok := sim.(platformsim.OrderPlacer)
-	if !ok {
-		t.Fatalf("%s kit does not place orders", tc.name)
-	}
+	placer := platformsim.OrderPlacer(sim) // every Simulator places orders
 	if _, err := sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
