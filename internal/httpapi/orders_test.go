@@ -20,6 +20,9 @@ import (
 	storesqlite "github.com/ponte-hub/ponte/internal/store/sqlite"
 )
 
+// The real use case must fit the port the API declares.
+var _ httpapi.Orders = (*orders.Service)(nil)
+
 // fakeOrders is the order use case as the API sees it: answers set per test, calls recorded.
 type fakeOrders struct {
 	mu         sync.Mutex
