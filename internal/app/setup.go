@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
@@ -31,6 +33,9 @@ type TenantSetup struct {
 	Name     string `json:"name"`
 	APIKey   string `json:"api_key"`
 	Currency string `json:"currency,omitempty"`
+	// Endpoints receive the tenant's events (the ERP's order push among them); each
+	// endpoint's signing secret lives in Secrets under its secret_ref, key "secret".
+	Endpoints []domain.WebhookEndpoint `json:"endpoints,omitempty"`
 }
 
 const maxSetupBytes = 16 << 20
@@ -70,6 +75,9 @@ func (s Setup) Validate() error {
 			return fmt.Errorf("tenants[%d].api_key: at least 8 characters", i)
 		case keys[t.APIKey]:
 			return fmt.Errorf("tenants[%d].api_key: already the key of another tenant", i)
+		}
+		if err := validateEndpoints(t.Endpoints, s.Secrets); err != nil {
+			return fmt.Errorf("tenants[%d].%w", i, err)
 		}
 		tenants[t.ID] = true
 		keys[t.APIKey] = true
@@ -116,7 +124,8 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		if old, err := h.Store.GetTenant(ctx, t.ID); err == nil {
 			created = old.CreatedAt
 		}
-		err := h.Store.PutTenant(ctx, domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: created})
+		err := h.Store.PutTenant(ctx, domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: created,
+			Endpoints: t.Endpoints})
 		if err != nil {
 			return fmt.Errorf("store tenant %s: %w", t.ID, err)
 		}
@@ -161,6 +170,28 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		if err := h.Store.PutMapping(ctx, m); err != nil {
 			return fmt.Errorf("store mapping %s/%s: %w", m.ConnectionID, m.SKU, err)
 		}
+	}
+	return nil
+}
+
+func validateEndpoints(eps []domain.WebhookEndpoint, secrets map[string]map[string]string) error {
+	ids := map[string]bool{}
+	for i, e := range eps {
+		u, err := url.Parse(e.URL)
+		switch {
+		case e.ID == "":
+			return fmt.Errorf("endpoints[%d].id: required", i)
+		case ids[e.ID]:
+			return fmt.Errorf("endpoints[%d].id: %q is declared twice", i, e.ID)
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+			return fmt.Errorf("endpoints[%d].url: an http(s) URL is required", i)
+		case e.SecretRef == "":
+			return fmt.Errorf("endpoints[%d].secret_ref: required (the signing secret's name)", i)
+		}
+		if vals, ok := secrets[e.SecretRef]; ok && !strings.HasPrefix(vals["secret"], "whsec_") {
+			return fmt.Errorf("endpoints[%d].secret_ref: secret %q needs a \"secret\" value starting with whsec_", i, e.SecretRef)
+		}
+		ids[e.ID] = true
 	}
 	return nil
 }
