@@ -236,4 +236,6 @@ var _ worker.Handler = (*Service)(nil)
 
 type failingSender struct{}
 
-func (failingSender) Send(context.Context, ...queue.OutMessage) error { return errors.New("queue down") }
+func (failingSender) Send(context.Context, ...queue.OutMessage) error {
+	return errors.New("queue down")
+}
