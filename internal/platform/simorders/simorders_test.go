@@ -145,6 +145,9 @@ func runCase(t *testing.T, tc platformCase) {
 	if second.PlatformStatus != tc.updated {
 		t.Errorf("status after update = %q, want %q", second.PlatformStatus, tc.updated)
 	}
+	if !second.PlacedAt.Equal(first.PlacedAt) {
+		t.Errorf("PlacedAt moved from %v to %v on an update", first.PlacedAt, second.PlacedAt)
+	}
 	if !second.UpdatedAt.After(first.UpdatedAt) {
 		t.Errorf("UpdatedAt %v is not after %v", second.UpdatedAt, first.UpdatedAt)
 	}

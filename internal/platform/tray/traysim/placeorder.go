@@ -34,6 +34,11 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	statusID := k.statusID(storeID, o.Status)
 	id, delta, existed := k.orders.Place(storeID, o, 5000)
 	doc := k.completeOrder(id, statusID, o)
+	st.data.Lock()
+	if prev, ok := st.orders[id]["Order"].(map[string]any); ok { // placed once: keep when
+		doc["date"], doc["hour"] = prev["date"], prev["hour"]
+	}
+	st.data.Unlock()
 	body, err := json.Marshal(map[string]any{"Order": doc})
 	if err != nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("traysim: order %s: %w", id, err)
