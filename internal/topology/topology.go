@@ -248,6 +248,12 @@ const (
 	// ConsumerTimeout is a sixth of the visibility timeout, as AWS advises for SQS event
 	// sources, so a batch that times out is retried rather than run twice at once.
 	ConsumerTimeout = 10 * time.Second
+	// EventsTimeout lets one outgoing webhook run its full notify.RequestTimeout (10 s)
+	// plus the secret and table reads around it; EventsVisibility keeps the 6x margin.
+	EventsTimeout    = 15 * time.Second
+	EventsVisibility = 6 * EventsTimeout
+	// OrderPollTimeout ends a poll before the next one-minute run starts.
+	OrderPollTimeout = 50 * time.Second
 )
 
 // Data-plane actions on the table: what internal/store/dynamodb calls (TransactWriteItems
@@ -290,9 +296,17 @@ const (
 	TableID         = "Table"
 	ChangesQueueID  = "ChangesQueue"
 	ChangesDLQID    = "ChangesDLQ"
+	OrdersQueueID   = "OrdersQueue"
+	OrdersDLQID     = "OrdersDLQ"
+	EventsQueueID   = "EventsQueue"
+	EventsDLQID     = "EventsDLQ"
 	ErpAPIID        = "ErpApiFunction"
 	FanoutID        = "FanoutFunction"
 	ReconcileID     = "ReconcileFunction"
+	WebhooksID      = "WebhooksFunction"
+	OrdersID        = "OrdersFunction"
+	EventsID        = "EventsFunction"
+	OrderPollID     = "OrderPollFunction"
 	HTTPAPIID       = "HttpApi"
 	ScheduleGroupID = "ScheduleGroup"
 )
@@ -329,6 +343,13 @@ func New(platformNames []string) Topology {
 	}
 
 	t.Queues = append(t.Queues, queuePair(ChangesQueueID, ChangesDLQID, "ponte-{stage}-changes", false)...)
+	// orders is standard: releases are delayed messages, which FIFO queues cannot carry.
+	// events is FIFO grouped per endpoint, so each endpoint gets its events in order.
+	t.Queues = append(t.Queues, queuePair(OrdersQueueID, OrdersDLQID, "ponte-{stage}-orders", false)...)
+	for _, q := range queuePair(EventsQueueID, EventsDLQID, "ponte-{stage}-events", true) {
+		q.Visibility = EventsVisibility
+		t.Queues = append(t.Queues, q)
+	}
 	for _, p := range platformNames {
 		t.Queues = append(t.Queues, queuePair(PushQueueID(p), PushDLQID(p), "ponte-{stage}-push-"+p, true)...)
 	}
@@ -339,6 +360,10 @@ func New(platformNames []string) Topology {
 		{Name: "PONTE_TABLE", Value: Ref{Kind: RefTableName}},
 		{Name: "PONTE_CHANGES_QUEUE_URL", Value: Ref{Kind: RefQueueURL, ID: ChangesQueueID}},
 		{Name: "PONTE_CHANGES_DLQ_URL", Value: Ref{Kind: RefQueueURL, ID: ChangesDLQID}},
+		{Name: "PONTE_ORDERS_QUEUE_URL", Value: Ref{Kind: RefQueueURL, ID: OrdersQueueID}},
+		{Name: "PONTE_ORDERS_DLQ_URL", Value: Ref{Kind: RefQueueURL, ID: OrdersDLQID}},
+		{Name: "PONTE_EVENTS_QUEUE_URL", Value: Ref{Kind: RefQueueURL, ID: EventsQueueID}},
+		{Name: "PONTE_EVENTS_DLQ_URL", Value: Ref{Kind: RefQueueURL, ID: EventsDLQID}},
 	}
 	for _, p := range platformNames {
 		up := strings.ToUpper(p)
@@ -370,12 +395,13 @@ func New(platformNames []string) Topology {
 		return Permission{Actions: ConsumeActions, Resources: []Ref{{Kind: RefQueueArn, ID: id}}}
 	}
 
-	// erp-api: ERP changes in (sends to changes), admin views, and the webhook and order
-	// routes declared ahead of their code. Webhook signatures are checked with the
-	// connection's credentials, hence read access to every platform's secrets.
+	// erp-api: ERP changes in (sends to changes), the ERP's order pull and ack, admin
+	// views. An ack or an order_status change moves reservations (changes), schedules
+	// releases and write-backs (orders) and publishes order events (events). The SKU view
+	// reads the platform back, hence read access to every platform's secrets.
 	erp := function(ErpAPIID, "erp-api", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
-	erp.Description = "Ponte HTTP API: ERP changes, orders, webhooks, admin"
-	erp.Permissions = append(erp.Permissions, table, send(ChangesQueueID))
+	erp.Description = "Ponte HTTP API: ERP changes and orders, admin"
+	erp.Permissions = append(erp.Permissions, table, send(ChangesQueueID, OrdersQueueID, EventsQueueID))
 	if len(platformNames) > 0 {
 		erp.Permissions = append(erp.Permissions, secretsOf(SecretReadActions, platformNames...))
 	}
@@ -415,15 +441,20 @@ func New(platformNames []string) Topology {
 	}
 	rec.Permissions = append(rec.Permissions, recPerms...)
 	t.Functions = append(t.Functions, rec)
+	t.Functions = append(t.Functions, orderFunctions(platformNames, env, table, secretsOf, send, consume)...)
 
-	const erpWhy = "declared ahead of its handler; erp-api serves every HTTP route so one warm pool answers them"
+	const erpWhy = "declared ahead of its handler; erp-api will serve it beside the ERP and admin routes"
 	t.Routes = []Route{
 		{Method: "POST", Path: "/v1/erp/changes", Function: ErpAPIID},
 		{Method: "GET", Path: "/v1/admin/connections/{id}/skus/{sku}", Function: ErpAPIID},
 		{Method: "GET", Path: "/healthz", Function: ErpAPIID},
-		{Method: "POST", Path: "/v1/webhooks/{platform}/{connection}", Function: ErpAPIID, Why: erpWhy},
-		{Method: "GET", Path: "/v1/erp/orders", Function: ErpAPIID, Why: erpWhy},
-		{Method: "POST", Path: "/v1/erp/orders/{id}/ack", Function: ErpAPIID, Why: erpWhy},
+		// Platforms' deliveries get their own function: a burst of orders neither waits
+		// behind nor slows the ERP's API, and it may only queue deliveries.
+		{Method: "POST", Path: "/v1/webhooks/{platform}/{connection}", Function: WebhooksID},
+		{Method: "GET", Path: "/v1/erp/orders", Function: ErpAPIID},
+		{Method: "GET", Path: "/v1/erp/orders/{id}", Function: ErpAPIID},
+		{Method: "POST", Path: "/v1/erp/orders/{id}/ack", Function: ErpAPIID},
+		{Method: "GET", Path: "/v1/erp/purchase-needs", Function: ErpAPIID},
 		{Method: "ANY", Path: "/v1/admin/{proxy+}", Function: ErpAPIID, Why: erpWhy},
 		{Method: "GET", Path: "/admin", Function: ErpAPIID, Why: erpWhy},
 		{Method: "GET", Path: "/admin/{proxy+}", Function: ErpAPIID, Why: erpWhy},
@@ -438,6 +469,16 @@ func New(platformNames []string) Topology {
 		RoleLogicalID: "SchedulerRole",
 		RetryAttempts: 2,
 		MaxEventAge:   10 * time.Minute,
+	}, {
+		Named:      Named{LogicalID: "OrderPollSchedule", Name: "ponte-{stage}-order-poll"},
+		Expression: "rate(1 minute)",
+		Function:   OrderPollID,
+		Input:      `{}`,
+		// Its own role: a Scheduler role may invoke one function only.
+		RoleLogicalID: "OrderPollSchedulerRole",
+		// No retry: the next run is a minute away and does the same work.
+		RetryAttempts: 0,
+		MaxEventAge:   time.Minute,
 	}}
 
 	for _, q := range t.Queues {

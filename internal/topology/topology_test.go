@@ -62,25 +62,26 @@ func TestEveryPlatformHasPushFunctionFIFOQueueAndDLQ(t *testing.T) {
 					t.Errorf("%s: dlq %+v", p, dlq)
 				}
 			}
-			// Exactly: erp-api, fanout, reconcile and one push function per platform;
-			// changes pair plus one pair per platform.
-			if got, want := len(topo.Functions), 3+len(ps); got != want {
+			// Exactly: erp-api, fanout, reconcile, webhooks, orders, events, order-poll and
+			// one push function per platform; changes, orders and events pairs plus one
+			// pair per platform.
+			if got, want := len(topo.Functions), 7+len(ps); got != want {
 				t.Errorf("functions: %d, want %d", got, want)
 			}
-			if got, want := len(topo.Queues), 2+2*len(ps); got != want {
+			if got, want := len(topo.Queues), 6+2*len(ps); got != want {
 				t.Errorf("queues: %d, want %d", got, want)
 			}
 		})
 	}
 }
 
-// The registry's platforms and the function directories agree: a platform without
-// functions/push-<name> would deploy a function with no code.
-func TestRegistryPlatformsHaveFunctionDirs(t *testing.T) {
+// Every declared function has its code: a platform without functions/push-<name>, or a
+// new function without its main package, would deploy a function with no code.
+func TestEveryFunctionHasItsCodeDir(t *testing.T) {
 	root := repoRoot(t)
 	for _, f := range Default().Functions {
-		if f.Platform == "" {
-			continue
+		if f.CodeDir != "functions/"+f.Short {
+			t.Errorf("%s: code dir %s, short name %s", f.LogicalID, f.CodeDir, f.Short)
 		}
 		if _, err := os.Stat(filepath.Join(root, f.CodeDir, "main.go")); err != nil {
 			t.Errorf("%s: %v", f.LogicalID, err)
@@ -120,6 +121,10 @@ func TestEnvFeedsAWSConfigFromEnv(t *testing.T) {
 			check("Table", c.Table, "PONTE_TABLE")
 			check("ChangesQueueURL", c.ChangesQueueURL, "PONTE_CHANGES_QUEUE_URL")
 			check("ChangesDLQURL", c.ChangesDLQURL, "PONTE_CHANGES_DLQ_URL")
+			check("OrdersQueueURL", c.OrdersQueueURL, "PONTE_ORDERS_QUEUE_URL")
+			check("OrdersDLQURL", c.OrdersDLQURL, "PONTE_ORDERS_DLQ_URL")
+			check("EventsQueueURL", c.EventsQueueURL, "PONTE_EVENTS_QUEUE_URL")
+			check("EventsDLQURL", c.EventsDLQURL, "PONTE_EVENTS_DLQ_URL")
 			check("SecretsPrefix", c.SecretsPrefix, "PONTE_SECRETS_PREFIX")
 			for _, p := range platforms.Names() {
 				check("PushQueueURLs["+p+"]", c.PushQueueURLs[p], "PONTE_PUSH_QUEUE_URL_"+strings.ToUpper(p))
@@ -218,11 +223,17 @@ func TestPermissionsNameOnlyTheFunctionsResources(t *testing.T) {
 		fn   string
 		want [][]grant
 	}{
-		{ErpAPIID, [][]grant{logs, table(), send(ChangesQueueID), secrets(false, "shopify", "tray")}},
+		{ErpAPIID, [][]grant{logs, table(), send(ChangesQueueID, OrdersQueueID, EventsQueueID), secrets(false, "shopify", "tray")}},
 		{FanoutID, [][]grant{logs, table(), consume(ChangesQueueID), send(ChangesDLQID, PushQueueID("shopify"), PushQueueID("tray"))}},
 		{PushFunctionID("tray"), [][]grant{logs, table(), consume(PushQueueID("tray")), send(PushDLQID("tray")), secrets(true, "tray")}},
 		{PushFunctionID("shopify"), [][]grant{logs, table(), consume(PushQueueID("shopify")), send(PushDLQID("shopify")), secrets(true, "shopify")}},
 		{ReconcileID, [][]grant{logs, table(), send(PushQueueID("shopify"), PushQueueID("tray")), secrets(true, "shopify", "tray")}},
+		{WebhooksID, [][]grant{logs, table(), send(OrdersQueueID), secrets(false, "shopify", "tray")}},
+		{OrdersID, [][]grant{logs, table(), consume(OrdersQueueID),
+			send(OrdersDLQID, OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(true, "shopify", "tray")}},
+		{EventsID, [][]grant{logs, table(), consume(EventsQueueID),
+			send(EventsDLQID, OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(false, "webhooks")}},
+		{OrderPollID, [][]grant{logs, table(), send(OrdersQueueID), secrets(true, "shopify", "tray")}},
 	}
 	if len(cases) != len(topo.Functions) {
 		t.Fatalf("%d cases for %d functions", len(cases), len(topo.Functions))
@@ -353,7 +364,8 @@ func TestReferencesResolve(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"POST /v1/erp/changes", "GET /v1/admin/connections/{id}/skus/{sku}", "GET /healthz",
-		"POST /v1/webhooks/{platform}/{connection}", "GET /v1/erp/orders", "POST /v1/erp/orders/{id}/ack"} {
+		"POST /v1/webhooks/{platform}/{connection}", "GET /v1/erp/orders", "GET /v1/erp/orders/{id}",
+		"POST /v1/erp/orders/{id}/ack", "GET /v1/erp/purchase-needs"} {
 		if !routes[want] {
 			t.Errorf("route %s missing", want)
 		}
