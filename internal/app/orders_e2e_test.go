@@ -92,6 +92,11 @@ type orderWorld struct {
 // (10 in stock at the ERP) and an ERP endpoint subscribed to every event.
 func newOrderWorld(t *testing.T, erpOrders bool, rules domain.Rules) *orderWorld {
 	t.Helper()
+	return newPlatformWorld(t, "tray", 3, erpOrders, rules)
+}
+
+func newPlatformWorld(t *testing.T, platformName string, stores int, erpOrders bool, rules domain.Rules) *orderWorld {
+	t.Helper()
 	ctx := context.Background()
 	w := &orderWorld{t: t, hub: openEmbedded(t), prods: map[string]platformsim.Product{}, erp: &erpReceiver{}}
 	if erpOrders {
@@ -99,7 +104,7 @@ func newOrderWorld(t *testing.T, erpOrders bool, rules domain.Rules) *orderWorld
 	}
 	erpSrv := httptest.NewServer(w.erp)
 	t.Cleanup(erpSrv.Close)
-	sim, err := platforms.Simulator("tray")
+	sim, err := platforms.Simulator(platformName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,8 +118,10 @@ func newOrderWorld(t *testing.T, erpOrders bool, rules domain.Rules) *orderWorld
 			Endpoints: []domain.WebhookEndpoint{{ID: "erp", URL: erpSrv.URL + "/hooks", SecretRef: erpSecret, ERPOrders: erpOrders}}}},
 		Secrets: map[string]map[string]string{erpSecret: {"secret": erpSigningSecret}},
 	}
-	for i := 1; i <= 3; i++ {
+	want := map[string]int64{}
+	for i := 1; i <= stores; i++ {
 		store, conn := fmt.Sprintf("store%d", i), fmt.Sprintf("c%d", i)
+		want[store] = 10
 		reach, err := sim.NewStore(store, 600)
 		if err != nil {
 			t.Fatal(err)
@@ -124,7 +131,7 @@ func newOrderWorld(t *testing.T, erpOrders bool, rules domain.Rules) *orderWorld
 			t.Fatal(err)
 		}
 		w.prods[store] = p
-		setup.Connections = append(setup.Connections, domain.Connection{ID: conn, Tenant: shopTenant, Platform: "tray", Enabled: true,
+		setup.Connections = append(setup.Connections, domain.Connection{ID: conn, Tenant: shopTenant, Platform: platformName, Enabled: true,
 			Rules: rules, SecretRef: conn, Currency: "BRL", Settings: reach.Settings})
 		setup.Secrets[conn] = reach.Secrets
 		setup.Mappings = append(setup.Mappings, domain.Mapping{ConnectionID: conn, SKU: shopSKU, ProductID: p.ProductID, VariantID: p.VariantID})
@@ -147,13 +154,13 @@ func newOrderWorld(t *testing.T, erpOrders bool, rules domain.Rules) *orderWorld
 	go func() { defer wg.Done(); w.hub.RunWorkers(wctx, app.DefaultWorkers) }()
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	w.api = w.hub.API.Handler()
-	w.waitStock(map[string]int64{"store1": 10, "store2": 10, "store3": 10})
+	w.waitStock(want)
 	return w
 }
 
 func (w *orderWorld) waitStock(want map[string]int64) {
 	w.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		got := map[string]int64{}
 		ok := true
@@ -192,7 +199,14 @@ func (w *orderWorld) place(store, conn, id, status string, qty int64) (string, i
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	return pid, w.webhook("tray", conn, d)
+	if d.IsZero() { // polled platform (Mercos): the scheduler's poll takes it
+		n, err := w.hub.Orders.PollAll(context.Background())
+		if err != nil || n == 0 {
+			w.t.Fatalf("poll took %d orders: %v", n, err)
+		}
+		return pid, http.StatusOK
+	}
+	return pid, w.webhook(w.sim.Platform(), conn, d)
 }
 
 func (w *orderWorld) webhook(platformName, conn string, d platformsim.Delivery) int {
@@ -367,3 +381,28 @@ func TestWebhookRefusalsStoreNothing(t *testing.T) {
 }
 
 var storeFilterAll = store.OrderFilter{}
+
+// TestEveryPlatformsOrderDropsTheOtherStore takes one sale through each platform's real
+// delivery shape (webhook, or polling for Mercos) and sees the other store drop.
+func TestEveryPlatformsOrderDropsTheOtherStore(t *testing.T) {
+	for _, name := range platforms.Names() {
+		t.Run(name, func(t *testing.T) {
+			w := newPlatformWorld(t, name, 2, false, domain.Rules{})
+			pid, code := w.place("store1", "c1", "", "", 4)
+			if code != http.StatusOK {
+				t.Fatalf("delivery answered %d", code)
+			}
+			w.waitStock(map[string]int64{"store1": 6, "store2": 6})
+			rec, err := w.hub.Orders.GetOrder(context.Background(), shopTenant, domain.OrderID("c1", pid))
+			if err != nil || rec.State != domain.OrderAccepted || rec.CustomerID == "" {
+				t.Fatalf("order %+v: %v", rec, err)
+			}
+			// A repeated delivery or poll creates nothing new.
+			w.place("store1", "c1", pid, "", 4)
+			list, _, err := w.hub.Store.ListOrders(context.Background(), shopTenant, storeFilterAll, "", 10)
+			if err != nil || len(list) != 1 {
+				t.Fatalf("orders %d: %v", len(list), err)
+			}
+		})
+	}
+}
