@@ -48,6 +48,10 @@ func TestEveryFunctionBuildsWithTheGoBuilderFromItsCodeDir(t *testing.T) {
 		"PushTrayFunction":    "functions/push-tray",
 		"PushShopifyFunction": "functions/push-shopify",
 		"ReconcileFunction":   "functions/reconcile",
+		"WebhooksFunction":    "functions/webhooks",
+		"OrdersFunction":      "functions/orders",
+		"EventsFunction":      "functions/events",
+		"OrderPollFunction":   "functions/order-poll",
 	}
 	n := 0
 	for id, r := range tpl.Resources {
