@@ -92,13 +92,13 @@ type orderWorld struct {
 // (10 in stock at the ERP) and an ERP endpoint subscribed to every event.
 func newOrderWorld(t *testing.T, erpOrders bool, rules domain.Rules) *orderWorld {
 	t.Helper()
-	return newPlatformWorld(t, "tray", 3, erpOrders, rules)
+	return newPlatformWorld(t, openEmbedded(t), "tray", 3, erpOrders, rules)
 }
 
-func newPlatformWorld(t *testing.T, platformName string, stores int, erpOrders bool, rules domain.Rules) *orderWorld {
+func newPlatformWorld(t *testing.T, hub *app.Hub, platformName string, stores int, erpOrders bool, rules domain.Rules) *orderWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &orderWorld{t: t, hub: openEmbedded(t), prods: map[string]platformsim.Product{}, erp: &erpReceiver{}}
+	w := &orderWorld{t: t, hub: hub, prods: map[string]platformsim.Product{}, erp: &erpReceiver{}}
 	if erpOrders {
 		w.erp.number = "ERP-77"
 	}
@@ -264,7 +264,15 @@ func (w *orderWorld) reserved() int64 {
 // reservation, a cancelled sale gives the stock back, and a shipped status is written
 // back to the store.
 func TestOrderReservesAcrossStoresUntilTheERPRegistersIt(t *testing.T) {
-	w := newOrderWorld(t, false, domain.Rules{})
+	orderFlow(t, newOrderWorld(t, false, domain.Rules{}))
+}
+
+// TestOrderFlowOnAWS runs the same flow on DynamoDB and SQS (moto's server).
+func TestOrderFlowOnAWS(t *testing.T) {
+	orderFlow(t, newPlatformWorld(t, openAWS(t), "tray", 3, false, domain.Rules{}))
+}
+
+func orderFlow(t *testing.T, w *orderWorld) {
 	pid, code := w.place("store1", "c1", "", "", 3)
 	if code != http.StatusOK {
 		t.Fatalf("webhook answered %d", code)
@@ -387,7 +395,7 @@ var storeFilterAll = store.OrderFilter{}
 func TestEveryPlatformsOrderDropsTheOtherStore(t *testing.T) {
 	for _, name := range platforms.Names() {
 		t.Run(name, func(t *testing.T) {
-			w := newPlatformWorld(t, name, 2, false, domain.Rules{})
+			w := newPlatformWorld(t, openEmbedded(t), name, 2, false, domain.Rules{})
 			pid, code := w.place("store1", "c1", "", "", 4)
 			if code != http.StatusOK {
 				t.Fatalf("delivery answered %d", code)
