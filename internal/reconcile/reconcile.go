@@ -30,6 +30,7 @@ type Store interface {
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
 	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
 	PutPushed(ctx context.Context, p domain.PushedState) error
+	store.JobStore
 }
 
 // Sender is the part of the Queue port reconciliation needs.
@@ -37,43 +38,8 @@ type Sender interface {
 	Send(ctx context.Context, msgs ...queue.OutMessage) error
 }
 
-// MaxListed caps each SKU list of a report.
-const MaxListed = 100
-
-// Report is the outcome of one connection's run.
-type Report struct {
-	ConnectionID string    `json:"connection"`
-	Tenant       string    `json:"tenant,omitempty"`
-	Platform     string    `json:"platform,omitempty"`
-	DryRun       bool      `json:"dry_run,omitempty"`
-	StartedAt    time.Time `json:"started_at"`
-	FinishedAt   time.Time `json:"finished_at"`
-	Pages        int       `json:"pages"`
-	// Checked counts the catalogue items read (mapped or not).
-	Checked int `json:"checked"`
-	// Drifted counts mapped items whose stock or price differs from the desired state.
-	Drifted int `json:"drifted"`
-	// Corrected counts drifted SKUs whose correction was queued.
-	Corrected int `json:"corrected"`
-	// Failed counts items that could not be compared or corrected.
-	Failed   int `json:"failed"`
-	Unmapped int `json:"unmapped"`
-	// The lists hold at most MaxListed entries each; the counts are complete.
-	DriftedSKUs   []string `json:"drifted_skus,omitempty"`
-	FailedSKUs    []string `json:"failed_skus,omitempty"`
-	UnmappedItems []string `json:"unmapped_items,omitempty"`
-	// Error is the error that stopped the run, if any (the counts are those so far).
-	Error string `json:"error,omitempty"`
-}
-
-func add(list []string, v string) []string {
-	if len(list) >= MaxListed {
-		return list
-	}
-	return append(list, v)
-}
-
-// Service is the reconciliation use case.
+// Service is the reconciliation use case. Every run is a stored job (store.JobReconcile)
+// carrying its progress, the cursor of the next page and the report so far.
 type Service struct {
 	Store Store
 	// PushQueues holds one push queue per platform name.
@@ -81,8 +47,10 @@ type Service struct {
 	Connectors map[string]platform.Connector
 	Now        func() time.Time
 	Log        *slog.Logger
-	// DryRun reports drift only: nothing is recorded and nothing queued.
+	// DryRun reports drift only: nothing is recorded and nothing queued (the job is stored).
 	DryRun bool
+	// StaleAfter overrides DefaultStaleAfter.
+	StaleAfter time.Duration
 }
 
 func (s *Service) now() time.Time {
@@ -99,11 +67,14 @@ func (s *Service) log() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// Run reconciles one connection. An error that stops the run (the connection cannot be
-// read, a catalogue page fails, ctx ends) is returned with the report so far.
+// Run reconciles one connection as a job: it resumes the connection's crashed run if
+// there is one, else starts a new one; a run still in progress makes it fail with
+// ErrRunning. An error that stops the run (the connection cannot be read, a catalogue
+// page fails, ctx ends) is returned with the report so far. A run stopped by its ctx
+// stays stored as running, and the first Run after StaleAfter continues it.
 func (s *Service) Run(ctx context.Context, connectionID string) (Report, error) {
 	rep := Report{ConnectionID: connectionID, DryRun: s.DryRun, StartedAt: s.now()}
-	err := s.run(ctx, connectionID, &rep)
+	err := s.runJob(ctx, connectionID, &rep)
 	rep.FinishedAt = s.now()
 	if err != nil {
 		rep.Error = err.Error()
@@ -113,55 +84,74 @@ func (s *Service) Run(ctx context.Context, connectionID string) (Report, error) 
 		lvl = slog.LevelWarn
 	}
 	s.log().Log(ctx, lvl, "reconcile", "connection", connectionID, "tenant", rep.Tenant, "platform", rep.Platform,
-		"dry_run", rep.DryRun, "pages", rep.Pages, "checked", rep.Checked, "drifted", rep.Drifted, "corrected", rep.Corrected,
-		"failed", rep.Failed, "unmapped", rep.Unmapped, "err", err)
+		"job", rep.Job, "resumed", rep.Resumed, "dry_run", rep.DryRun, "pages", rep.Pages, "checked", rep.Checked,
+		"drifted", rep.Drifted, "corrected", rep.Corrected, "held", rep.Held, "failed", rep.Failed,
+		"unmapped", rep.Unmapped, "err", err)
 	return rep, err
 }
 
-func (s *Service) run(ctx context.Context, connectionID string, rep *Report) error {
+func (s *Service) runJob(ctx context.Context, connectionID string, rep *Report) error {
 	conn, err := s.Store.GetConnection(ctx, connectionID)
 	if err != nil {
 		return fmt.Errorf("read connection %s: %w", connectionID, err)
 	}
 	rep.Tenant, rep.Platform = conn.Tenant, conn.Platform
+	j, err := s.begin(ctx, conn, rep)
+	if err != nil {
+		return err
+	}
+	err = s.run(ctx, conn, j, rep)
+	rep.FinishedAt = s.now()
+	if err != nil {
+		rep.Error = err.Error()
+	}
+	if ferr := s.finish(ctx, j, rep, err); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return err
+}
+
+// run pages through the catalogue from the job's cursor, storing progress after each page.
+// A crash between a page's corrections and its progress write re-checks that page on
+// resume: the corrections repeat (pushes are idempotent) and its counts add twice.
+func (s *Service) run(ctx context.Context, conn domain.Connection, j *store.Job, rep *Report) error {
 	if !conn.Enabled {
-		return fmt.Errorf("connection %s is disabled", connectionID)
+		return fmt.Errorf("connection %s is disabled", conn.ID)
 	}
 	connector, ok := s.Connectors[conn.Platform]
 	if !ok {
-		return fmt.Errorf("no connector for platform %q (connection %s)", conn.Platform, connectionID)
+		return fmt.Errorf("no connector for platform %q (connection %s)", conn.Platform, conn.ID)
 	}
 	reader, ok := connector.(platform.CatalogReader)
 	if !ok {
-		return fmt.Errorf("platform %s cannot list its catalogue (connection %s)", conn.Platform, connectionID)
+		return fmt.Errorf("platform %s cannot list its catalogue (connection %s)", conn.Platform, conn.ID)
 	}
 	var sender Sender
 	if !s.DryRun {
 		if sender, ok = s.PushQueues[conn.Platform]; !ok || sender == nil {
-			return fmt.Errorf("no push queue for platform %q (connection %s)", conn.Platform, connectionID)
+			return fmt.Errorf("no push queue for platform %q (connection %s)", conn.Platform, conn.ID)
 		}
 	}
-	runID := rep.StartedAt.Format(time.RFC3339Nano)
-	cursor := ""
+	cursor := j.Cursor
 	for {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("reconcile %s stopped after %d pages: %w", connectionID, rep.Pages, err)
+			return fmt.Errorf("reconcile %s stopped after %d pages: %w", conn.ID, rep.Pages, err)
 		}
 		page, err := reader.ListCatalog(ctx, conn, cursor)
 		if err != nil {
 			if cerr := ctx.Err(); cerr != nil {
-				return fmt.Errorf("reconcile %s stopped on page %d: %w (%v)", connectionID, rep.Pages+1, cerr, err)
+				return fmt.Errorf("reconcile %s stopped on page %d: %w (%v)", conn.ID, rep.Pages+1, cerr, err)
 			}
-			return fmt.Errorf("list catalogue of %s (page %d): %w", connectionID, rep.Pages+1, err)
+			return fmt.Errorf("list catalogue of %s (page %d): %w", conn.ID, rep.Pages+1, err)
 		}
 		rep.Pages++
 		var msgs []queue.OutMessage
 		var queued []string
 		for _, it := range page.Items {
 			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("reconcile %s stopped on page %d: %w", connectionID, rep.Pages, err)
+				return fmt.Errorf("reconcile %s stopped on page %d: %w", conn.ID, rep.Pages, err)
 			}
-			msg, sku, err := s.check(ctx, conn, it, runID, rep)
+			msg, sku, err := s.check(ctx, conn, it, j.ID, rep)
 			if err != nil {
 				rep.Failed++
 				rep.FailedSKUs = add(rep.FailedSKUs, sku)
@@ -180,17 +170,20 @@ func (s *Service) run(ctx context.Context, connectionID string, rep *Report) err
 				for _, sku := range queued {
 					rep.FailedSKUs = add(rep.FailedSKUs, sku)
 				}
-				return fmt.Errorf("queue %d corrections for %s: %w", len(msgs), connectionID, err)
+				return fmt.Errorf("queue %d corrections for %s: %w", len(msgs), conn.ID, err)
 			}
 			rep.Corrected += len(msgs)
 		}
 		if page.Next == "" {
-			return nil
+			return nil // finish stores the last page with the outcome
 		}
 		if page.Next == cursor {
-			return fmt.Errorf("list catalogue of %s: cursor %q did not advance", connectionID, cursor)
+			return fmt.Errorf("list catalogue of %s: cursor %q did not advance", conn.ID, cursor)
 		}
 		cursor = page.Next
+		if err := s.progress(ctx, j, rep, cursor); err != nil {
+			return err
+		}
 	}
 }
 
@@ -236,6 +229,14 @@ func (s *Service) check(ctx context.Context, conn domain.Connection, it platform
 	}
 	rep.Drifted++
 	rep.DriftedSKUs = add(rep.DriftedSKUs, sku)
+	if priceDrift && it.Price != nil {
+		// The pusher compares the desired price with the pushed one, which is about to
+		// become the platform's: the same check tells now whether it will hold the price.
+		if err := domain.CheckPriceDrop(conn.Rules, *it.Price, *d.Price); err != nil {
+			rep.Held++
+			rep.HeldSKUs = add(rep.HeldSKUs, HeldSKU{SKU: sku, Reason: ReasonPriceDrop + ": " + err.Error()})
+		}
+	}
 	s.log().Info("drift", "connection", conn.ID, "sku", sku, "stock_drift", stockDrift, "price_drift", priceDrift,
 		"platform_stock", it.Stock, "desired_stock", d.Stock, "platform_price", it.Price, "desired_price", d.Price)
 	if s.DryRun {
@@ -294,37 +295,4 @@ func (s *Service) recordPlatform(ctx context.Context, conn domain.Connection, sk
 		return fmt.Errorf("record platform state: %w", err)
 	}
 	return nil
-}
-
-// RunAll reconciles every enabled connection of every tenant, one after the other. A
-// failed connection does not stop the others; the joined errors are returned with all
-// the reports.
-func (s *Service) RunAll(ctx context.Context) ([]Report, error) {
-	tenants, err := s.Store.ListTenants(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	reports := []Report{}
-	var errs []error
-	for _, t := range tenants {
-		conns, err := s.Store.ListConnections(ctx, t.ID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list connections of %s: %w", t.ID, err))
-			continue
-		}
-		for _, c := range conns {
-			if !c.Enabled {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return reports, errors.Join(append(errs, err)...)
-			}
-			rep, err := s.Run(ctx, c.ID)
-			reports = append(reports, rep)
-			if err != nil {
-				errs = append(errs, err)
-			}
-		}
-	}
-	return reports, errors.Join(errs...)
 }
