@@ -165,7 +165,7 @@ func TestRejectedOrderKeepsItsCustomerAndReasons(t *testing.T) {
 }
 
 func TestWaitingOrderImportsWhenItsStatusDoes(t *testing.T) {
-	h := newHarness(t, domain.Rules{StatusMap: domain.StatusMap{Import: []string{"paid"}}})
+	h := newHarness(t, domain.Rules{StatusMap: domain.StatusMap{Import: []string{"paid"}}, DefaultPaymentTerms: "30/60"})
 	h.deliver(order("5001", "awaiting payment", t0, line("P-A", "", 1)))
 	h.drain()
 	if rec := h.record("5001"); rec.State != domain.OrderWaiting || rec.Rejections[0].Code != domain.RejectStatusNotImportable {
@@ -176,8 +176,8 @@ func TestWaitingOrderImportsWhenItsStatusDoes(t *testing.T) {
 	}
 	h.deliver(order("5001", "paid", t0.Add(time.Minute), line("P-A", "", 1)))
 	h.drain()
-	if rec := h.record("5001"); rec.State != domain.OrderAccepted || rec.ERP.State != domain.ERPPending {
-		t.Fatalf("got %s/%s, want accepted/pending", rec.State, rec.ERP.State)
+	if rec := h.record("5001"); rec.State != domain.OrderAccepted || rec.ERP.State != domain.ERPPending || rec.PaymentTerms != "30/60" {
+		t.Fatalf("got %s/%s terms %q, want accepted/pending with the default terms", rec.State, rec.ERP.State, rec.PaymentTerms)
 	}
 }
 
