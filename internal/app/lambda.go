@@ -77,7 +77,8 @@ func (h *Hub) OrderPollFunction() func(context.Context, struct{}) (OrderPollResu
 }
 
 // ReconcileEvent is the scheduler's input to the reconcile function: a connection id, or
-// "*" for every enabled connection of every tenant.
+// "*" for every enabled connection that is due by its reconcile_interval (or has a
+// crashed run to resume).
 type ReconcileEvent struct {
 	Connection string `json:"connection"`
 }
@@ -89,8 +90,8 @@ type ReconcileResult struct {
 }
 
 // ReconcileFunction is the Lambda handler of the scheduled reconciliation. A connection
-// that fails is reported (and logged) without failing the invocation when "*" runs them
-// all, so one unreachable store does not make the scheduler repeat every other one; a
+// that fails is reported (and logged) without failing the invocation when "*" runs the due
+// ones, so one unreachable store does not make the scheduler repeat every other one; a
 // single connection's failure, a bad input or an unreadable tenant list fail it.
 func (h *Hub) ReconcileFunction() func(context.Context, ReconcileEvent) (ReconcileResult, error) {
 	return func(ctx context.Context, ev ReconcileEvent) (ReconcileResult, error) {
@@ -98,7 +99,7 @@ func (h *Hub) ReconcileFunction() func(context.Context, ReconcileEvent) (Reconci
 		case "":
 			return ReconcileResult{}, fmt.Errorf(`reconcile: the input names no connection (want {"connection":"<id>"} or {"connection":"*"})`)
 		case "*":
-			reports, err := h.Reconcile.RunAll(ctx)
+			reports, err := h.Reconcile.RunDue(ctx)
 			if err != nil {
 				h.Log.Error("reconcile: some connections failed", "err", err)
 				if reports == nil {
