@@ -18,6 +18,9 @@ commands:
   bench   drive a burst of ERP changes through the hub and its simulators; prints a JSON line
   reconcile [-dry-run] CONNECTION|all
           read stock and prices back from the store(s), queue corrections for drift; prints the reports as JSON
+          (each run is a stored job: an interrupted one resumes at the next run)
+  reconcile -reports CONNECTION
+          print the connection's last 10 reconciliation jobs with their reports as JSON
 `
 
 func main() {
