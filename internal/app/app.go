@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -87,7 +89,13 @@ func (h *Hub) wire() {
 		Events: &notify.Publisher{Tenants: h.Store, Queue: h.EventQueue, Now: now}}
 	h.Dispatcher = &notify.Dispatcher{Tenants: h.Store, Secrets: h.Secrets, Acker: h.Orders, Now: now, Log: h.Log}
 	h.Ingest.Orders = h.Orders
-	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log}
+	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log,
+		Ops: h.Store, Queues: map[string]queue.Queue{}}
+	for _, q := range append([]queue.Queue{h.Changes, h.OrderQueue, h.EventQueue}, slices.Collect(maps.Values(h.PushQueues))...) {
+		if q != nil {
+			h.API.Queues[q.Name()] = q
+		}
+	}
 }
 
 // RunWorkers consumes the changes queue and every push queue until ctx ends.

@@ -17,6 +17,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -47,6 +48,10 @@ type API struct {
 	Log    *slog.Logger
 	// IdempotencyTTL is how long a batch's Idempotency-Key is remembered (default 24 h).
 	IdempotencyTTL time.Duration
+	// Ops and Queues serve the operator's routes (/v1/admin/...); nil Ops answers them 404.
+	Ops OpsStore
+	// Queues are every queue by name (changes, push-<platform>, orders, events).
+	Queues map[string]queue.Queue
 	// Observer, when set, hears every accepted batch (the bench times propagation from it).
 	Observer func(tenant string, res ingest.Result, at time.Time)
 }
@@ -59,6 +64,13 @@ func (a *API) Handler() http.Handler {
 	})
 	mux.Handle("POST /v1/erp/changes", a.tenantOnly(a.postChanges))
 	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}", a.tenantOnly(a.getSKUView))
+	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}/trace", a.tenantOnly(a.opsOn(a.getSKUTrace)))
+	mux.Handle("POST /v1/admin/connections/{id}/dry-run", a.tenantOnly(a.opsOn(a.postDryRun)))
+	mux.Handle("GET /v1/admin/queues", a.tenantOnly(a.opsOn(a.getQueues)))
+	mux.Handle("GET /v1/admin/failures", a.tenantOnly(a.opsOn(a.getFailures)))
+	mux.Handle("POST /v1/admin/failures/retry", a.tenantOnly(a.opsOn(a.postRetry)))
+	mux.Handle("GET /v1/admin/orders", a.tenantOnly(a.opsOn(a.getOrderReport)))
+	mux.Handle("GET /v1/admin/reports", a.tenantOnly(a.opsOn(a.getReports)))
 	mux.HandleFunc("POST /v1/webhooks/{platform}/{connection}", a.postWebhook)
 	mux.Handle("GET /v1/erp/orders", a.tenantOnly(a.ordersOn(a.listOrders)))
 	mux.Handle("GET /v1/erp/orders/{id}", a.tenantOnly(a.ordersOn(a.getOrder)))
