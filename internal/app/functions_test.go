@@ -3,13 +3,19 @@ package app_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +27,9 @@ import (
 	"github.com/ponte-hub/ponte/internal/fanout"
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/notify"
+	"github.com/ponte-hub/ponte/internal/orders"
+	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
 	"github.com/ponte-hub/ponte/internal/queue"
 )
@@ -153,16 +162,32 @@ func receivePush(t *testing.T, q queue.Queue) queue.Message {
 	return queue.Message{}
 }
 
+// asDelivered puts a received message into a sample SQS event, as Lambda's event source
+// mapping would deliver it: the real id, receipt handle, body and group.
+func asDelivered(ev events.SQSEvent, m queue.Message) events.SQSEvent {
+	rec := &ev.Records[0]
+	rec.MessageId, rec.ReceiptHandle, rec.Body = m.ID, m.Receipt, string(m.Body)
+	if m.Group != "" {
+		rec.Attributes["MessageGroupId"] = m.Group
+	}
+	rec.Attributes["ApproximateReceiveCount"] = "1"
+	return ev
+}
+
 func TestFunctionsOnAWS(t *testing.T) {
 	endpoint := awsEndpoint(t)
 	t.Logf("lambda handlers against AWS APIs at %s (moto server)", endpoint)
 	hub := openAWS(t)
-	runFunctions(t, hub, seedDemo(t, hub))
+	sim := seedDemo(t, hub)
+	runFunctions(t, hub, sim)
+	runOrderFunctions(t, hub, sim)
 }
 
 func TestFunctionsOnEmbedded(t *testing.T) {
 	hub := openEmbedded(t)
-	runFunctions(t, hub, seedDemo(t, hub))
+	sim := seedDemo(t, hub)
+	runFunctions(t, hub, sim)
+	runOrderFunctions(t, hub, sim)
 }
 
 // runFunctions runs each Lambda handler on its sample event and checks the real effects:
@@ -314,4 +339,203 @@ func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	if _, err := reconcileFn(ctx, app.ReconcileEvent{}); err == nil {
 		t.Fatal("reconcile function accepted an input naming no connection")
 	}
+}
+
+// drain takes every message a queue offers within a few seconds (and deletes them), for
+// checks on what a handler queued.
+func drain(t *testing.T, q queue.Queue) []queue.Message {
+	t.Helper()
+	ctx := context.Background()
+	var out []queue.Message
+	for empty := 0; empty < 2; {
+		msgs, err := q.Receive(ctx, 10, time.Second)
+		if err != nil {
+			t.Fatalf("receive from %s: %v", q.Name(), err)
+		}
+		if len(msgs) == 0 {
+			empty++
+			continue
+		}
+		for _, m := range msgs {
+			if err := q.Delete(ctx, m.Receipt); err != nil {
+				t.Fatalf("delete from %s: %v", q.Name(), err)
+			}
+		}
+		out = append(out, msgs...)
+	}
+	return out
+}
+
+// erpHook is the tenant's webhook endpoint: it records what the events function posts.
+type erpHook struct {
+	mu   sync.Mutex
+	reqs []erpRequest
+}
+
+type erpRequest struct {
+	header http.Header
+	body   []byte
+}
+
+func (e *erpHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	b, _ := io.ReadAll(r.Body)
+	e.mu.Lock()
+	e.reqs = append(e.reqs, erpRequest{r.Header.Clone(), b})
+	e.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (e *erpHook) received() []erpRequest {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]erpRequest(nil), e.reqs...)
+}
+
+// runOrderFunctions runs the order flow's handlers on their sample events: the Tray
+// webhook is stored and queued, the orders worker fetches and accepts the order and
+// publishes order.accepted, the events function delivers it signed to the tenant's
+// endpoint, a delivery message naming nothing stored is dead-lettered, and the scheduled
+// poll finds nothing left to do.
+func runOrderFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
+	ctx := context.Background()
+	erp := &erpHook{}
+	erpSrv := httptest.NewServer(erp)
+	t.Cleanup(erpSrv.Close)
+	const whsec = "whsec_cG9udGUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZiE="
+	// On AWS the events function may read only secrets under <prefix>webhooks/.
+	err := hub.ApplySetup(ctx, app.Setup{
+		Tenants: []app.TenantSetup{{ID: demoTenant, Name: "Demo merchant", APIKey: demoKey, Currency: "BRL",
+			Endpoints: []domain.WebhookEndpoint{{ID: "demo-erp", URL: erpSrv.URL, SecretRef: "webhooks/demo-erp"}}}},
+		Secrets: map[string]map[string]string{"webhooks/demo-erp": {"secret": whsec}},
+	})
+	if err != nil {
+		t.Fatalf("apply endpoint setup: %v", err)
+	}
+	// The store takes a sale of one DEMO-1 as order 5001; Tray then notifies with ids only.
+	kit := &traysim.Kit{Server: sim}
+	_, placed, err := kit.PlaceOrder(demoStore, platformsim.SimOrder{ID: "5001",
+		Lines: []platformsim.SimOrderLine{{Product: platformsim.Product{ProductID: demoProd}, SKU: demoSKU, Quantity: 1, UnitPrice: decimal.RequireFromString("31.90")}},
+		Customer: platformsim.SimCustomer{Name: "Ana Souza", Email: "ana@example.com", Document: "39053344705",
+			Street: "Rua da Aurora", Number: "100", City: "Recife", State: "PE", PostalCode: "50050-000"}})
+	if err != nil {
+		t.Fatalf("place order: %v", err)
+	}
+
+	// Webhooks: the sample is Tray's form delivery (as API Gateway passes a form: base64).
+	hookEv := loadEvent[events.APIGatewayV2HTTPRequest](t, "webhooks/tray-order.json")
+	sample, _ := base64.StdEncoding.DecodeString(hookEv.Body)
+	got, _ := url.ParseQuery(string(sample))
+	want, _ := url.ParseQuery(string(placed.Body))
+	want.Set("seller_id", "1001") // the demo connection's store_id; the simulator derives its own
+	if got.Encode() != want.Encode() || hookEv.Headers["content-type"] != placed.Header.Get("Content-Type") {
+		t.Fatalf("sample delivery %q (%s), Tray sends %q (%s)", got.Encode(), hookEv.Headers["content-type"], want.Encode(), placed.Header.Get("Content-Type"))
+	}
+	httpFn := hub.HTTPFunction()
+	resp, err := httpFn(ctx, hookEv)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("webhooks function: %d %s (%v)", resp.StatusCode, resp.Body, err)
+	}
+	var receipt orders.Receipt
+	if err := json.Unmarshal([]byte(resp.Body), &receipt); err != nil || receipt.Duplicate || receipt.Ignored {
+		t.Fatalf("webhook receipt %s (%v)", resp.Body, err)
+	}
+	ordersEv := loadEvent[events.SQSEvent](t, "orders/delivery.json")
+	queued := drain(t, hub.OrderQueue)
+	if len(queued) != 1 || !sameJSON(string(queued[0].Body), ordersEv.Records[0].Body) {
+		t.Fatalf("orders queue holds %d messages (%v), want the sample's body %s", len(queued), queued, ordersEv.Records[0].Body)
+	}
+	if !strings.Contains(ordersEv.Records[0].Body, receipt.DeliveryID) {
+		t.Fatalf("sample orders event does not name the stored delivery %s", receipt.DeliveryID)
+	}
+	// Tray repeats deliveries: the repeat is answered 200 and queues nothing.
+	if again, err := httpFn(ctx, hookEv); err != nil || again.StatusCode != 200 || !strings.Contains(again.Body, `"duplicate":true`) {
+		t.Fatalf("repeated webhook: %d %s (%v)", again.StatusCode, again.Body, err)
+	}
+	if n := len(drain(t, hub.OrderQueue)); n != 0 {
+		t.Fatalf("a repeated delivery queued %d messages", n)
+	}
+
+	// Orders: the worker fetches order 5001, accepts it and reserves the unit.
+	ordersFn := hub.OrdersFunction()
+	if r, err := ordersFn(ctx, ordersEv); err != nil || len(r.BatchItemFailures) != 0 {
+		t.Fatalf("orders function: %+v %v", r, err)
+	}
+	orderID := domain.OrderID(demoConn, "5001")
+	rec, err := hub.Store.GetOrder(ctx, demoTenant, orderID)
+	if err != nil || rec.State != domain.OrderAccepted || len(rec.Reserved) == 0 {
+		t.Fatalf("order after the orders function: %+v (%v)", rec, err)
+	}
+	var accepted *queue.Message
+	published := drain(t, hub.EventQueue)
+	for i, m := range published {
+		var nm notify.Message
+		if json.Unmarshal(m.Body, &nm) == nil && nm.Type == notify.EventOrderAccepted && nm.Endpoint == "demo-erp" {
+			accepted = &published[i]
+		}
+	}
+	if accepted == nil {
+		t.Fatalf("no order.accepted for demo-erp among %d published events", len(published))
+	}
+	_ = drain(t, hub.OrderQueue) // the "received" write-back; not this test's subject
+
+	// Events: the published event and the sample both reach the endpoint, signed.
+	eventsFn := hub.EventsFunction()
+	for _, ev := range []events.SQSEvent{
+		asDelivered(loadEvent[events.SQSEvent](t, "events/order-accepted.json"), *accepted),
+		loadEvent[events.SQSEvent](t, "events/order-accepted.json"),
+	} {
+		if r, err := eventsFn(ctx, ev); err != nil || len(r.BatchItemFailures) != 0 {
+			t.Fatalf("events function: %+v %v", r, err)
+		}
+	}
+	posts := erp.received()
+	if len(posts) != 2 {
+		t.Fatalf("endpoint received %d posts, want 2", len(posts))
+	}
+	var sampleMsg notify.Message
+	_ = json.Unmarshal([]byte(loadEvent[events.SQSEvent](t, "events/order-accepted.json").Records[0].Body), &sampleMsg)
+	for i, p := range posts {
+		if err := notify.Verify(whsec, p.header, p.body, 5*time.Minute, time.Now()); err != nil {
+			t.Errorf("post %d: signature: %v", i, err)
+		}
+		if !strings.Contains(string(p.body), `"type":"order.accepted"`) {
+			t.Errorf("post %d: body %s", i, p.body)
+		}
+	}
+	if id := posts[1].header.Get("webhook-id"); id != sampleMsg.EventID {
+		t.Errorf("sample event posted with webhook-id %q, want %q", id, sampleMsg.EventID)
+	}
+
+	// A delivery message naming a delivery that is not stored cannot succeed on retry:
+	// it is dead-lettered with its reason, and the batch reports no failure.
+	gone := `{"kind":"delivery","tenant":"demo","connection":"demo-tray-1","delivery":"sha256:00000000000000000000000000000000"}`
+	if err := hub.OrderQueue.Send(ctx, queue.OutMessage{Body: []byte(gone), Key: "gone"}); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	goneMsg := receivePush(t, hub.OrderQueue) // not deleted: the handler settles it
+	if r, err := ordersFn(ctx, asDelivered(loadEvent[events.SQSEvent](t, "orders/delivery.json"), goneMsg)); err != nil || len(r.BatchItemFailures) != 0 {
+		t.Fatalf("orders function on a missing delivery: %+v %v, want it settled (dead-lettered)", r, err)
+	}
+	dead, err := hub.OrderQueue.ListDead(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dead) != 1 || string(dead[0].Body) != gone || !strings.Contains(dead[0].Reason, "not stored") {
+		t.Fatalf("orders dead letters %+v, want the missing delivery with its reason", dead)
+	}
+
+	// Order poll: no Mercos connection to poll and no delivery left unprocessed.
+	pollFn := hub.OrderPollFunction()
+	out, err := pollFn(ctx, loadEvent[struct{}](t, "order-poll/schedule.json"))
+	if err != nil || out.Polled != 0 || out.Swept != 0 {
+		t.Fatalf("order-poll function: %+v %v", out, err)
+	}
+}
+
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
 }
