@@ -38,6 +38,12 @@ type Observer interface {
 	Pushed(conn domain.Connection, sku string, d domain.DesiredState, parts domain.Pending, took time.Duration, err error)
 }
 
+// Metrics records push outcomes (internal/metrics); nil records nothing.
+type Metrics interface {
+	PushResult(platform, connection string, computedAt time.Time, err error)
+	Coalesced(stage, platform string)
+}
+
 // Service is the push use case.
 type Service struct {
 	Store      Store
@@ -45,6 +51,7 @@ type Service struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	Observer   Observer
+	Metrics    Metrics
 }
 
 // HandleBatch processes push messages: the SKUs of each connection go to the platform in
@@ -144,6 +151,9 @@ func (s *Service) PushSKUs(ctx context.Context, tenant, connID string, skus []st
 	for i, sku := range skus {
 		p, err := s.plan(ctx, conn, sku)
 		if err != nil || p == nil {
+			if err == nil && s.Metrics != nil {
+				s.Metrics.Coalesced("push", conn.Platform) // already pushed, or a newer push took it
+			}
 			errs[i] = err
 			continue
 		}
@@ -171,6 +181,9 @@ func (s *Service) PushSKUs(ctx context.Context, tenant, connID string, skus []st
 		}
 		if s.Observer != nil {
 			s.Observer.Pushed(conn, p.sku, p.desired, p.parts, took, callErr)
+		}
+		if s.Metrics != nil {
+			s.Metrics.PushResult(conn.Platform, conn.ID, p.desired.ComputedAt, callErr)
 		}
 		if callErr != nil {
 			errs[p.index] = s.failure(conn, p, callErr)
