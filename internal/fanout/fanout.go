@@ -50,6 +50,11 @@ type PushMessage struct {
 // KindCustomer is the PushMessage kind of a customer push.
 const KindCustomer = ingest.MessageKindCustomer
 
+// Metrics records fan-out outcomes; nil records nothing.
+type Metrics interface {
+	Coalesced(stage, platform string)
+}
+
 // Service is the fan-out use case.
 type Service struct {
 	Store Store
@@ -62,6 +67,8 @@ type Service struct {
 	// CustomerPlatforms names the platforms whose connectors take customers
 	// (platform.CustomerPusher); customers fan out only to their connections.
 	CustomerPlatforms map[string]bool
+	// Metrics, when set, counts targets that needed no push (internal/metrics).
+	Metrics Metrics
 
 	mu    sync.Mutex
 	conns map[string]cachedConns
@@ -206,6 +213,9 @@ func (s *Service) commit(ctx context.Context, targets []*target) ([]push, error)
 	var out []push
 	for _, t := range targets {
 		if stale[t] || !t.desired.Pending(t.last).Any() {
+			if s.Metrics != nil {
+				s.Metrics.Coalesced("fanout", t.conn.Platform) // already pushed, or superseded
+			}
 			continue
 		}
 		body, err := json.Marshal(PushMessage{Tenant: t.desired.Tenant, ConnectionID: t.conn.ID, SKU: t.desired.SKU, Rev: t.desired.Rev})
