@@ -10,10 +10,13 @@ import (
 type Schedule struct {
 	// OrderPoll takes orders from polled platforms and sweeps unprocessed deliveries.
 	OrderPoll time.Duration
+	// Reconcile checks which connections are due (each has its own reconcile_interval)
+	// and runs them; a crashed run is resumed.
+	Reconcile time.Duration
 }
 
 // DefaultSchedule suits the demo and small merchants.
-var DefaultSchedule = Schedule{OrderPoll: 15 * time.Second}
+var DefaultSchedule = Schedule{OrderPoll: 15 * time.Second, Reconcile: time.Minute}
 
 // RunScheduler runs the periodic jobs of `ponte serve` until ctx ends: the first round at
 // once (a restart picks up what a crash left), then on every tick. A failing job is
@@ -22,15 +25,30 @@ func (h *Hub) RunScheduler(ctx context.Context, s Schedule) {
 	if s.OrderPoll <= 0 {
 		s.OrderPoll = DefaultSchedule.OrderPoll
 	}
-	tick := time.NewTicker(s.OrderPoll)
+	if s.Reconcile <= 0 {
+		s.Reconcile = DefaultSchedule.Reconcile
+	}
+	go every(ctx, s.Reconcile, h.reconcileDue)
+	every(ctx, s.OrderPoll, h.pollOrders)
+}
+
+// every runs job at once and then on every tick until ctx ends.
+func every(ctx context.Context, d time.Duration, job func(context.Context)) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
-		h.pollOrders(ctx)
+		job(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+func (h *Hub) reconcileDue(ctx context.Context) {
+	if _, err := h.Reconcile.RunDue(ctx); err != nil && ctx.Err() == nil {
+		h.Log.Warn("scheduled reconciliation: some connections failed", "err", err)
 	}
 }
 
