@@ -116,7 +116,7 @@ func TestAdminFailuresRetryAndQueues(t *testing.T) {
 	}
 	for _, c := range []struct {
 		name, method, path, body, field string
-		status                           int
+		status                          int
 	}{
 		{"B's failures of A's connection", http.MethodGet, "/v1/admin/failures?connection=" + connA, "", "connection", 404},
 		{"B retries A's id", http.MethodPost, "/v1/admin/failures/retry", `{"queue":"push-tray","ids":["` + id + `"]}`, "ids", 404},
