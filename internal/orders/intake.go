@@ -17,10 +17,49 @@ import (
 // maxDeliveryIDLen bounds a platform-given event id used as a key.
 const maxDeliveryIDLen = 200
 
+// Metrics records webhook outcomes and order state changes (internal/metrics); nil
+// records nothing.
+type Metrics interface {
+	Webhook(platform, outcome string)
+	OrderState(platform string, state domain.OrderState, rejections []domain.OrderRejection)
+}
+
 // Receive verifies one webhook delivery, stores it durably and queues it. A nil error
 // means the delivery is stored: the platform may be told 2xx. A queueing failure after
 // the store is only logged: the sweeper re-queues unprocessed deliveries.
 func (s *Service) Receive(ctx context.Context, platformName, connectionID string, req platform.WebhookRequest) (Receipt, error) {
+	r, err := s.receive(ctx, platformName, connectionID, req)
+	if s.Metrics != nil {
+		s.Metrics.Webhook(s.platformLabel(platformName), webhookOutcome(r, err))
+	}
+	return r, err
+}
+
+// platformLabel keeps a metric label to known platforms: the name comes from the URL.
+func (s *Service) platformLabel(name string) string {
+	if _, ok := s.Connectors[name]; ok {
+		return name
+	}
+	return "unknown"
+}
+
+func webhookOutcome(r Receipt, err error) string {
+	switch {
+	case errors.Is(err, ErrUnknownConnection):
+		return "unknown_connection"
+	case errors.Is(err, ErrBadSignature):
+		return "bad_signature"
+	case err != nil:
+		return "error"
+	case r.Ignored:
+		return "ignored"
+	case r.Duplicate:
+		return "duplicate"
+	}
+	return "stored"
+}
+
+func (s *Service) receive(ctx context.Context, platformName, connectionID string, req platform.WebhookRequest) (Receipt, error) {
 	conn, err := s.Store.GetConnection(ctx, connectionID)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && (conn.Platform != platformName || !conn.Enabled)) {
 		return Receipt{}, ErrUnknownConnection
@@ -63,7 +102,7 @@ func (s *Service) store(ctx context.Context, conn domain.Connection, id string, 
 		m := message{Kind: kindDelivery, Tenant: conn.Tenant, Connection: conn.ID, Delivery: id}
 		if err := s.send(ctx, m, 0); err != nil {
 			s.log().Warn("delivery stored but not queued; the sweeper will queue it",
-				"connection", conn.ID, "delivery", id, "err", err)
+				"tenant", conn.Tenant, "connection", conn.ID, "delivery", id, "err", err)
 		}
 	}
 	return Receipt{DeliveryID: id, Duplicate: !created}, nil

@@ -22,6 +22,7 @@ const (
 )
 
 func (s *Service) handleDelivery(ctx context.Context, m message, attempts int) error {
+	log := s.log().With("tenant", m.Tenant, "connection", m.Connection, "delivery", m.Delivery)
 	d, err := s.Store.GetDelivery(ctx, m.Connection, m.Delivery)
 	if errors.Is(err, store.ErrNotFound) {
 		return worker.Dead("delivery %s of connection %s is not stored", m.Delivery, m.Connection)
@@ -39,7 +40,7 @@ func (s *Service) handleDelivery(ctx context.Context, m message, attempts int) e
 		var dead *worker.DeadError
 		if errors.As(err, &dead) || attempts >= worker.DefaultPolicy.MaxAttempts {
 			if merr := s.Store.MarkDeliveryProcessed(ctx, d.ConnectionID, d.ID, failedPrefix+err.Error(), s.now()); merr != nil {
-				s.log().Warn("could not mark failed delivery", "delivery", d.ID, "err", merr)
+				log.Warn("could not mark failed delivery", "err", merr)
 			}
 		}
 		return err
@@ -124,6 +125,9 @@ func (s *Service) apply(ctx context.Context, conn domain.Connection, o domain.Or
 			continue
 		} else if err != nil {
 			return "", fmt.Errorf("save order: %w", err)
+		}
+		if s.Metrics != nil && next.State != prev.State {
+			s.Metrics.OrderState(conn.Platform, next.State, next.Rejections)
 		}
 		if next.State == domain.OrderAccepted && prev.State != domain.OrderAccepted && conn.Rules.StatusMap.Received != "" {
 			if err := s.send(ctx, message{Kind: kindWriteBack, Tenant: conn.Tenant, Connection: conn.ID, Order: id, Status: "received", Rev: next.Rev}, 0); err != nil {

@@ -54,6 +54,8 @@ type Service struct {
 	// SweepAge is how old an unprocessed delivery must be before the sweeper re-queues it
 	// (default 30 s: well past a normal enqueue).
 	SweepAge time.Duration
+	// Metrics, when set, counts webhook outcomes and order states (see intake.go).
+	Metrics Metrics
 }
 
 // Message kinds on the orders queue.
