@@ -414,3 +414,23 @@ func TestEveryPlatformsOrderDropsTheOtherStore(t *testing.T) {
 		})
 	}
 }
+
+// TestSchedulerPollsMercosOrders: `ponte serve`'s scheduler takes a polled platform's
+// orders on its own.
+func TestSchedulerPollsMercosOrders(t *testing.T) {
+	w := newPlatformWorld(t, openEmbedded(t), "mercos", 2, false, domain.Rules{})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.hub.RunScheduler(ctx, app.Schedule{OrderPoll: 50 * time.Millisecond, Reconcile: time.Hour}) }()
+	t.Cleanup(func() { cancel(); <-done })
+	pid, _, err := w.placer.PlaceOrder("store1", platformsim.SimOrder{Lines: []platformsim.SimOrderLine{{Product: w.prods["store1"], SKU: shopSKU,
+		Quantity: 2, UnitPrice: decimal.RequireFromString("29.90")}}, Customer: platformsim.SimCustomer{Name: "Bia", Document: "98765432100",
+		Street: "Rua B", City: "Recife", PostalCode: "50000-000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.waitStock(map[string]int64{"store1": 8, "store2": 8})
+	if _, err := w.hub.Orders.GetOrder(context.Background(), shopTenant, domain.OrderID("c1", pid)); err != nil {
+		t.Fatalf("polled order: %v", err)
+	}
+}
