@@ -421,7 +421,10 @@ func TestSchedulerPollsMercosOrders(t *testing.T) {
 	w := newPlatformWorld(t, openEmbedded(t), "mercos", 2, false, domain.Rules{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); w.hub.RunScheduler(ctx, app.Schedule{OrderPoll: 50 * time.Millisecond, Reconcile: time.Hour}) }()
+	go func() {
+		defer close(done)
+		w.hub.RunScheduler(ctx, app.Schedule{OrderPoll: 50 * time.Millisecond, Reconcile: time.Hour})
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	pid, _, err := w.placer.PlaceOrder("store1", platformsim.SimOrder{Lines: []platformsim.SimOrderLine{{Product: w.prods["store1"], SKU: shopSKU,
 		Quantity: 2, UnitPrice: decimal.RequireFromString("29.90")}}, Customer: platformsim.SimCustomer{Name: "Bia", Document: "98765432100",
