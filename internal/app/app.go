@@ -16,6 +16,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/fanout"
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/metrics"
 	"github.com/ponte-hub/ponte/internal/notify"
 	"github.com/ponte-hub/ponte/internal/orders"
 	"github.com/ponte-hub/ponte/internal/platform"
@@ -46,6 +47,8 @@ type Hub struct {
 	Dispatcher *notify.Dispatcher
 	API        *httpapi.API
 	Log        *slog.Logger
+	// Metrics is exposed at /metrics by `ponte serve` and flushed as EMF by the Lambdas.
+	Metrics *metrics.Registry
 
 	closers []func() error
 }
@@ -96,6 +99,10 @@ func (h *Hub) wire() {
 			h.API.Queues[q.Name()] = q
 		}
 	}
+	h.Metrics = metrics.NewRegistry()
+	m := metrics.NewPonte(h.Metrics)
+	h.Pusher.Metrics, h.Fanout.Metrics, h.Orders.Metrics = m, m, m
+	m.WatchQueues(h.Log, slices.Collect(maps.Values(h.API.Queues))...)
 }
 
 // RunWorkers consumes the changes queue and every push queue until ctx ends.
