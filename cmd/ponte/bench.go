@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"runtime/pprof"
 
@@ -26,8 +27,20 @@ func runBench(ctx context.Context, args []string) error {
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "shuffle seed")
 	fs.DurationVar(&o.Timeout, "timeout", o.Timeout, "how long to wait for the stores to settle")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	scenario := fs.String("scenario", "stock", "stock (ERP changes to stores) or orders (store webhooks to the hub)")
+	oo := bench.OrdersDefaults
+	fs.IntVar(&oo.Orders, "orders", oo.Orders, "orders scenario: distinct orders placed")
+	fs.IntVar(&oo.OutOfOrderPct, "ooo-pct", oo.OutOfOrderPct, "orders scenario: share of orders whose update is posted first, in percent")
+	fs.Int64Var(&oo.Stock, "stock", oo.Stock, "orders scenario: every SKU's ERP stock")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	switch *scenario {
+	case "stock":
+	case "orders":
+		return runOrdersBench(ctx, fs, o, oo, *cpuProfile)
+	default:
+		return fmt.Errorf("bench: unknown scenario %q (stock, orders)", *scenario)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -45,5 +58,49 @@ func runBench(ctx context.Context, args []string) error {
 		return err
 	}
 	r.Print(os.Stdout)
+	return nil
+}
+
+// runOrdersBench runs the orders scenario. Flags shared with the stock scenario keep the
+// orders defaults (fewer SKUs, more duplicates) unless given on the command line.
+func runOrdersBench(ctx context.Context, fs *flag.FlagSet, o bench.Options, oo bench.OrdersOptions, cpuProfile string) error {
+	fs.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "skus":
+			oo.SKUs = o.SKUs
+		case "stores":
+			oo.Stores = o.Stores
+		case "dup-pct":
+			oo.DuplicatePct = o.DuplicatePct
+		case "clients":
+			oo.Clients = o.Clients
+		case "store-rpm":
+			oo.StoreRPM = o.StoreRPM
+		case "seed":
+			oo.Seed = o.Seed
+		case "timeout":
+			oo.Timeout = o.Timeout
+		}
+	})
+	oo.Platform, oo.DataDir = o.Platform, o.DataDir
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r, err := bench.RunOrders(ctx, oo, os.Stderr)
+	if err != nil {
+		return fmt.Errorf("bench orders: %w", err)
+	}
+	r.Print(os.Stdout)
+	if err := r.Check(); err != nil {
+		return fmt.Errorf("bench orders: %w", err)
+	}
 	return nil
 }

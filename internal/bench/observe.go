@@ -16,15 +16,37 @@ import (
 type write struct {
 	at    time.Time
 	value int64
+	// sale marks the store's own drop when it sold (orders scenario), not a hub push.
+	sale bool
 }
 
 // recorder keeps every stock write the simulated stores applied, per store and product.
 type recorder struct {
 	mu     sync.Mutex
 	writes map[string]map[platformsim.Product][]write // store -> product -> writes in time order
+	// sales counts sales being placed per store and product whose own stock write has not
+	// been heard yet: the simulator reports that write synchronously inside PlaceOrder.
+	sales map[saleKey]int
 }
 
-func newRecorder() *recorder { return &recorder{writes: map[string]map[platformsim.Product][]write{}} }
+type saleKey struct {
+	store string
+	p     platformsim.Product
+}
+
+func newRecorder() *recorder {
+	return &recorder{writes: map[string]map[platformsim.Product][]write{}, sales: map[saleKey]int{}}
+}
+
+// selling announces that the next stock write heard for (store, p) is the store's own
+// sale, so drop latencies count only what the hub pushed. A hub push landing on the same
+// product within the microseconds of PlaceOrder would swap labels with the sale's write;
+// both then sit a few microseconds apart, so the figures barely move.
+func (r *recorder) selling(store string, p platformsim.Product) {
+	r.mu.Lock()
+	r.sales[saleKey{store, p}]++
+	r.mu.Unlock()
+}
 
 func (r *recorder) stockWrite(store string, p platformsim.Product, stock int64, at time.Time) {
 	r.mu.Lock()
@@ -34,7 +56,12 @@ func (r *recorder) stockWrite(store string, p platformsim.Product, stock int64, 
 		m = map[platformsim.Product][]write{}
 		r.writes[store] = m
 	}
-	m[p] = append(m[p], write{at: at, value: stock})
+	k := saleKey{store, p}
+	sale := r.sales[k] > 0
+	if sale {
+		r.sales[k]--
+	}
+	m[p] = append(m[p], write{at: at, value: stock, sale: sale})
 }
 
 // reset forgets the history but keeps each product's current value.

@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,7 +15,6 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
-	"github.com/ponte-hub/ponte/internal/platforms"
 )
 
 const (
@@ -31,51 +27,14 @@ func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
 	if o.SKUs < 1 || o.Stores < 1 || o.Changes < o.SKUs || o.BatchSize < 1 || o.BatchSize > ingest.MaxBatchChanges {
 		return Report{}, fmt.Errorf("options: need changes >= skus >= 1, stores >= 1, 1 <= batch <= %d", ingest.MaxBatchChanges)
 	}
-	dir := o.DataDir
-	if dir == "" {
-		d, err := os.MkdirTemp("", "ponte-bench-")
-		if err != nil {
-			return Report{}, err
-		}
-		defer os.RemoveAll(d)
-		dir = d
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	hub, err := app.OpenEmbedded(ctx, dir, log)
+	w, err := startWorld(ctx, o, nil)
+	defer w.Close()
 	if err != nil {
 		return Report{}, err
 	}
-	defer hub.Close()
+	hub, sim, rec, stores := w.hub, w.sim, w.rec, w.stores
 
-	sim, err := platforms.Simulator(o.Platform)
-	if err != nil {
-		return Report{}, err
-	}
-	rec := newRecorder()
-	sim.ObserveStock(rec.stockWrite)
-	if _, err := sim.Start("127.0.0.1:0"); err != nil {
-		return Report{}, err
-	}
-	defer sim.Close()
-	stores, err := seed(ctx, hub, sim, o)
-	if err != nil {
-		return Report{}, err
-	}
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return Report{}, err
-	}
-	srv := &http.Server{Handler: hub.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	wctx, stopWorkers := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); hub.RunWorkers(wctx, app.DefaultWorkers) }()
-	defer func() { stopWorkers(); wg.Wait() }()
-
-	c := &client{url: "http://" + ln.Addr().String() + "/v1/erp/changes", http: &http.Client{Timeout: time.Minute}}
+	c := &client{url: w.apiURL + "/v1/erp/changes", http: &http.Client{Timeout: time.Minute}}
 	r := Report{Changes: o.Changes, SKUs: o.SKUs, Stores: o.Stores, Platform: o.Platform, Backend: hub.Backend}
 
 	// Burst: every SKU gets versions 1..k in shuffled order, duplicates mixed in.
