@@ -3,7 +3,7 @@ GO       ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.6.1
 
-.PHONY: run test test-unit bench build lint emulator clean
+.PHONY: run test test-unit bench bench-orders build lint emulator clean
 
 run:
 	$(GO) run ./cmd/ponte serve
@@ -19,6 +19,10 @@ test-unit:
 
 bench:
 	$(GO) run ./cmd/ponte bench
+
+# Issue 4's bench: store webhooks with duplicates and out-of-order updates, one order each.
+bench-orders:
+	$(GO) run ./cmd/ponte bench --scenario orders
 
 # One linux/arm64 `bootstrap` per Lambda function, for provided.al2023.
 build:
