@@ -3,8 +3,10 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -24,13 +26,13 @@ func Logger() *slog.Logger {
 
 // HTTPFunction is the Lambda handler of the HTTP API function.
 func (h *Hub) HTTPFunction() func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return httpapi.LambdaHTTP{Handler: h.API.Handler()}.Handle
+	return withMetrics(h, os.Stdout, httpapi.LambdaHTTP{Handler: h.API.Handler()}.Handle)
 }
 
 // FanoutFunction is the Lambda handler of the changes-queue consumer.
 func (h *Hub) FanoutFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	b := &worker.SQSBatch{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Log: h.Log}
-	return b.Handle
+	return withMetrics(h, os.Stdout, b.Handle)
 }
 
 // PushFunction is the Lambda handler of one platform's push-queue consumer (FIFO).
@@ -40,20 +42,20 @@ func (h *Hub) PushFunction(platformName string) (func(context.Context, events.SQ
 		return nil, fmt.Errorf("no push queue for platform %q", platformName)
 	}
 	b := &worker.SQSBatch{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
-	return b.Handle, nil
+	return withMetrics(h, os.Stdout, b.Handle), nil
 }
 
 // OrdersFunction is the Lambda handler of the orders-queue consumer (deliveries,
 // write-backs, reservation releases).
 func (h *Hub) OrdersFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	b := &worker.SQSBatch{Queue: h.OrderQueue, Handler: h.Orders, Policy: worker.DefaultPolicy, Log: h.Log}
-	return b.Handle
+	return withMetrics(h, os.Stdout, b.Handle)
 }
 
 // EventsFunction is the Lambda handler of the outgoing-webhooks queue (FIFO per endpoint).
 func (h *Hub) EventsFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
 	b := &worker.SQSBatch{Queue: h.EventQueue, Handler: worker.Each(h.Dispatcher), Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
-	return b.Handle
+	return withMetrics(h, os.Stdout, b.Handle)
 }
 
 // OrderPollResult is what the scheduled order-poll function returns.
@@ -65,7 +67,7 @@ type OrderPollResult struct {
 // OrderPollFunction is the scheduled handler that takes orders from platforms without
 // webhooks (Mercos) and re-queues deliveries a crash left unprocessed.
 func (h *Hub) OrderPollFunction() func(context.Context, struct{}) (OrderPollResult, error) {
-	return func(ctx context.Context, _ struct{}) (OrderPollResult, error) {
+	return withMetrics(h, os.Stdout, func(ctx context.Context, _ struct{}) (OrderPollResult, error) {
 		var res OrderPollResult
 		var err error
 		if res.Swept, err = h.Orders.Sweep(ctx); err != nil {
@@ -73,7 +75,7 @@ func (h *Hub) OrderPollFunction() func(context.Context, struct{}) (OrderPollResu
 		}
 		res.Polled, err = h.Orders.PollAll(ctx)
 		return res, err
-	}
+	})
 }
 
 // ReconcileEvent is the scheduler's input to the reconcile function: a connection id, or
@@ -94,7 +96,7 @@ type ReconcileResult struct {
 // ones, so one unreachable store does not make the scheduler repeat every other one; a
 // single connection's failure, a bad input or an unreadable tenant list fail it.
 func (h *Hub) ReconcileFunction() func(context.Context, ReconcileEvent) (ReconcileResult, error) {
-	return func(ctx context.Context, ev ReconcileEvent) (ReconcileResult, error) {
+	return withMetrics(h, os.Stdout, func(ctx context.Context, ev ReconcileEvent) (ReconcileResult, error) {
 		switch ev.Connection {
 		case "":
 			return ReconcileResult{}, fmt.Errorf(`reconcile: the input names no connection (want {"connection":"<id>"} or {"connection":"*"})`)
@@ -111,5 +113,21 @@ func (h *Hub) ReconcileFunction() func(context.Context, ReconcileEvent) (Reconci
 			rep, err := h.Reconcile.Run(ctx, ev.Connection)
 			return ReconcileResult{Reports: []reconcile.Report{rep}}, err
 		}
+	})
+}
+
+// withMetrics flushes what an invocation recorded as CloudWatch Embedded Metric Format
+// lines on w (stdout: Lambda ships it to CloudWatch Logs, which extracts the metrics),
+// after the handler returns, whatever it returned. PONTE_METRICS_NAMESPACE names the
+// namespace (default Ponte).
+func withMetrics[E, R any](h *Hub, w io.Writer, f func(context.Context, E) (R, error)) func(context.Context, E) (R, error) {
+	ns := envOr("PONTE_METRICS_NAMESPACE", "Ponte")
+	return func(ctx context.Context, ev E) (R, error) {
+		defer func() {
+			if err := h.Metrics.FlushEMF(w, ns, time.Now()); err != nil {
+				h.Log.Warn("metrics flush failed", "err", err)
+			}
+		}()
+		return f(ctx, ev)
 	}
 }
