@@ -62,7 +62,7 @@ func serve(ctx context.Context, args []string) error {
 		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "connections", d.Connections, "simulators", d.Simulators, "skus", demo.SKUs())
 	}
 
-	srv := &http.Server{Addr: *addr, Handler: hub.API.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *addr, Handler: serveHandler(hub), ReadHeaderTimeout: 10 * time.Second}
 	var wg sync.WaitGroup
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -86,6 +86,16 @@ func serve(ctx context.Context, args []string) error {
 		return nil
 	}
 	return err
+}
+
+// serveHandler is the API plus GET /metrics (Prometheus text, no auth: it names
+// platforms, connections and queues, never tenant data). Only the local server has it;
+// the Lambdas emit the same metrics as EMF log lines.
+func serveHandler(hub *app.Hub) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", hub.Metrics.Handler())
+	mux.Handle("/", hub.API.Handler())
+	return mux
 }
 
 func envOr(name, def string) string {
