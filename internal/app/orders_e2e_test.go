@@ -200,9 +200,10 @@ func (w *orderWorld) place(store, conn, id, status string, qty int64) (string, i
 		w.t.Fatal(err)
 	}
 	if d.IsZero() { // polled platform (Mercos): the scheduler's poll takes it
-		n, err := w.hub.Orders.PollAll(context.Background())
-		if err != nil || n == 0 {
-			w.t.Fatalf("poll took %d orders: %v", n, err)
+		// A repeat within the same second may be filtered by the poll's same-second
+		// overlap handling; the callers check what the poll took by its effects.
+		if _, err := w.hub.Orders.PollAll(context.Background()); err != nil {
+			w.t.Fatalf("poll: %v", err)
 		}
 		return pid, http.StatusOK
 	}
