@@ -33,10 +33,10 @@ func RunOrders(ctx context.Context, o OrdersOptions, progress io.Writer) (Orders
 		}
 		return loadERPStock(ctx, w, o)
 	})
-	defer w.Close()
 	if err != nil {
 		return OrdersReport{}, err
 	}
+	defer w.Close()
 	r := OrdersReport{Scenario: "orders", Platform: o.Platform, Backend: w.hub.Backend, Stores: o.Stores, SKUs: o.SKUs, Orders: o.Orders}
 
 	fmt.Fprintf(progress, "orders: waiting for %d stores x %d SKUs to show %d\n", o.Stores, o.SKUs, o.Stock)

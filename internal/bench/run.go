@@ -28,10 +28,10 @@ func Run(ctx context.Context, o Options, progress io.Writer) (Report, error) {
 		return Report{}, fmt.Errorf("options: need changes >= skus >= 1, stores >= 1, 1 <= batch <= %d", ingest.MaxBatchChanges)
 	}
 	w, err := startWorld(ctx, o, nil)
-	defer w.Close()
 	if err != nil {
 		return Report{}, err
 	}
+	defer w.Close()
 	hub, sim, rec, stores := w.hub, w.sim, w.rec, w.stores
 
 	c := &client{url: w.apiURL + "/v1/erp/changes", http: &http.Client{Timeout: time.Minute}}

@@ -32,6 +32,15 @@ type world struct {
 // simulator and seeds it. before runs after seeding and before the workers start (the
 // orders scenario loads ERP stock there). Close must be called even on error.
 func startWorld(ctx context.Context, o Options, before func(*world) error) (*world, error) {
+	w, err := openWorld(ctx, o, before)
+	if err != nil {
+		w.Close() // releases whatever was set up before the failure
+		return nil, err
+	}
+	return w, nil
+}
+
+func openWorld(ctx context.Context, o Options, before func(*world) error) (*world, error) {
 	w := &world{}
 	dir := o.DataDir
 	if dir == "" {
