@@ -11,20 +11,23 @@ import (
 )
 
 func TestCostBucketKeepsBurstFreeOfThrottling(t *testing.T) {
-	// A small, fast bucket: 60 points, 300 points/s. 8 workers push 5 single-item stock
-	// writes each (10 points a write, plus the first reads): several times the bucket.
-	cfg := shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 300}
+	// 8 workers push 5 single-item stock writes each (10 points a write, plus the first
+	// reads): several times a 60-point bucket. The second shop restores so slowly that a
+	// connector believing in a larger bucket is throttled however slow the machine is.
 	tests := []struct {
 		name      string
+		shop      shopifysim.StoreConfig
 		settings  map[string]string
 		throttled bool
 	}{
-		{"configured like the shop", map[string]string{"cost_bucket_size": "60", "cost_restore_rate": "300"}, false},
-		{"configured larger than the shop", map[string]string{"cost_bucket_size": "2000", "cost_restore_rate": "1000"}, true},
+		{"configured like the shop", shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 300},
+			map[string]string{"cost_bucket_size": "60", "cost_restore_rate": "300"}, false},
+		{"configured larger than the shop", shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 30},
+			map[string]string{"cost_bucket_size": "2000", "cost_restore_rate": "1000"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, shopifysim.Options{}, cfg, tt.settings)
+			e := newEnv(t, shopifysim.Options{}, tt.shop, tt.settings)
 			ts := e.seed(8)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
