@@ -60,12 +60,22 @@ type OrderPlacer interface {
 	OrderStatus(store, id string) (string, bool)
 }
 
-// Normalise fills a SimOrder's defaults (UpdatedAt now, in UTC) and checks its lines.
-func (o SimOrder) Normalise(now time.Time) (SimOrder, error) {
+// Normalise fills a SimOrder's defaults (UpdatedAt now, in UTC; Status the platform's
+// defaultStatus) and checks its lines and, on platforms whose order ids are numbers
+// (numericID), its ID.
+func (o SimOrder) Normalise(now time.Time, defaultStatus string, numericID bool) (SimOrder, error) {
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = now
 	}
 	o.UpdatedAt = o.UpdatedAt.UTC()
+	if o.Status == "" {
+		o.Status = defaultStatus
+	}
+	if numericID && o.ID != "" {
+		if n, err := strconv.ParseInt(o.ID, 10, 64); err != nil || n <= 0 {
+			return o, fmt.Errorf("order id %q is not a positive number", o.ID)
+		}
+	}
 	if len(o.Lines) == 0 {
 		return o, fmt.Errorf("order %q has no lines", o.ID)
 	}

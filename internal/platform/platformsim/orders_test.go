@@ -60,23 +60,30 @@ func TestSimOrderNormalise(t *testing.T) {
 	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.FixedZone("BRT", -3*3600))
 	ok := []SimOrderLine{{Product: Product{ProductID: "1"}, Quantity: 1}}
 	cases := []struct {
-		name    string
-		in      SimOrder
-		wantErr bool
+		name      string
+		in        SimOrder
+		numericID bool
+		wantErr   bool
 	}{
-		{"defaults UpdatedAt to now in UTC", SimOrder{Lines: ok}, false},
-		{"no lines", SimOrder{}, true},
-		{"zero quantity", SimOrder{Lines: []SimOrderLine{{Product: Product{ProductID: "1"}}}}, true},
-		{"no product", SimOrder{Lines: []SimOrderLine{{Quantity: 1}}}, true},
+		{"defaults UpdatedAt to now in UTC", SimOrder{Lines: ok}, false, false},
+		{"no lines", SimOrder{}, false, true},
+		{"zero quantity", SimOrder{Lines: []SimOrderLine{{Product: Product{ProductID: "1"}}}}, false, true},
+		{"no product", SimOrder{Lines: []SimOrderLine{{Quantity: 1}}}, false, true},
+		{"numeric id", SimOrder{ID: "42", Lines: ok}, true, false},
+		{"non-numeric id where ids are numbers", SimOrder{ID: "A-1", Lines: ok}, true, true},
+		{"any id where ids are text", SimOrder{ID: "A-1", Lines: ok}, false, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.in.Normalise(now)
+			got, err := tc.in.Normalise(now, "paid", tc.numericID)
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tc.wantErr)
 			}
 			if err == nil && (!got.UpdatedAt.Equal(now) || got.UpdatedAt.Location() != time.UTC) {
 				t.Errorf("UpdatedAt = %v, want %v in UTC", got.UpdatedAt, now)
+			}
+			if err == nil && got.Status != "paid" {
+				t.Errorf("Status = %q, want the default", got.Status)
 			}
 		})
 	}

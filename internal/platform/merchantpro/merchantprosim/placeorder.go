@@ -29,17 +29,9 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	if st == nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("merchantprosim: no store %q", storeID)
 	}
-	o, err := o.Normalise(k.Server.opts.Now())
+	o, err := o.Normalise(k.Server.opts.Now(), "new", true)
 	if err != nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("merchantprosim: %w", err)
-	}
-	if o.Status == "" {
-		o.Status = "new"
-	}
-	if o.ID != "" {
-		if n, err := strconv.ParseInt(o.ID, 10, 64); err != nil || n <= 0 {
-			return "", platformsim.Delivery{}, fmt.Errorf("merchantprosim: order id %q is not a positive number", o.ID)
-		}
 	}
 	id, delta, existed := k.orders.Place(storeID, o, 20400)
 	num, _ := strconv.ParseInt(id, 10, 64)

@@ -23,17 +23,9 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	if st == nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("mercossim: no store %q", storeID)
 	}
-	o, err := o.Normalise(k.Server.opts.Now())
+	o, err := o.Normalise(k.Server.opts.Now(), "2", true)
 	if err != nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("mercossim: %w", err)
-	}
-	if o.Status == "" {
-		o.Status = "2"
-	}
-	if o.ID != "" {
-		if n, err := strconv.ParseInt(o.ID, 10, 64); err != nil || n <= 0 {
-			return "", platformsim.Delivery{}, fmt.Errorf("mercossim: order id %q is not a positive number", o.ID)
-		}
 	}
 	// Ids far above the store's own sequence, so they never meet an AddOrder without id.
 	id, delta, _ := k.orders.Place(storeID, o, 3_000_000)

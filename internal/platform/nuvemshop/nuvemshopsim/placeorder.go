@@ -31,12 +31,9 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	if st == nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("nuvemshopsim: no store %q", storeID)
 	}
-	o, err := o.Normalise(k.Server.opts.Now())
+	o, err := o.Normalise(k.Server.opts.Now(), "paid", false)
 	if err != nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("nuvemshopsim: %w", err)
-	}
-	if o.Status == "" {
-		o.Status = "paid"
 	}
 	id, delta, existed := k.orders.Place(storeID, o, 1467083200)
 	// Round-trip through JSON so the stored order holds what AddOrder would (float64 numbers).

@@ -28,12 +28,9 @@ func (k *Kit) PlaceOrder(shop string, o platformsim.SimOrder) (string, platforms
 	if st == nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("shopifysim: no shop %q", shop)
 	}
-	o, err := o.Normalise(k.Server.opts.Now())
+	o, err := o.Normalise(k.Server.opts.Now(), "paid", false)
 	if err != nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("shopifysim: %w", err)
-	}
-	if o.Status == "" {
-		o.Status = "paid"
 	}
 	if o.ID != "" && !digitsOnly(o.ID) {
 		return "", platformsim.Delivery{}, fmt.Errorf("shopifysim: order id %q is not a number", o.ID)

@@ -24,12 +24,9 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	if st == nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("traysim: no store %q", storeID)
 	}
-	o, err := o.Normalise(k.Server.opts.Now())
+	o, err := o.Normalise(k.Server.opts.Now(), "A ENVIAR", false)
 	if err != nil {
 		return "", platformsim.Delivery{}, fmt.Errorf("traysim: %w", err)
-	}
-	if o.Status == "" {
-		o.Status = "A ENVIAR"
 	}
 	statusID := k.statusID(storeID, o.Status)
 	id, delta, existed := k.orders.Place(storeID, o, 5000)
