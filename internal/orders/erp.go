@@ -8,7 +8,6 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/store"
-	"github.com/ponte-hub/ponte/internal/worker"
 )
 
 // rejectError is a per-item refusal the ERP API reports naming a field; errors.Is
@@ -67,25 +66,19 @@ func (s *Service) AckOrder(ctx context.Context, tenant, orderID, erpOrderNumber 
 // becomes rejected and its reservation is released at once. Repeating the same answer is
 // harmless; a different answer is ErrTransition.
 func (s *Service) Ack(ctx context.Context, tenant, orderID string, a Ack) (domain.OrderRecord, error) {
-	for round := 0; round < maxOrderRounds; round++ {
-		rec, err := s.Store.GetOrder(ctx, tenant, orderID)
-		if err != nil {
-			return domain.OrderRecord{}, fmt.Errorf("order %s: %w", orderID, err)
-		}
-		now := s.now()
-		next := rec
-		next.History = append([]domain.OrderStep(nil), rec.History...)
+	var acked *time.Time
+	next, wrote, err := s.mutate(ctx, tenant, orderID, func(rec domain.OrderRecord, next *domain.OrderRecord) (bool, error) {
+		now := next.UpdatedAt
 		var events []string
-		var acked *time.Time
+		acked = nil
 		switch {
 		case a.Rejected && rec.ERP.State == domain.ERPRefused, !a.Rejected && rec.ERP.State == domain.ERPRegistered &&
 			(a.ERPOrderNumber == "" || a.ERPOrderNumber == rec.ERP.OrderNumber):
-			rec.Outbox = nil
-			return rec, nil
+			return false, nil
 		case rec.State != domain.OrderAccepted:
-			return rec, transition("order %s is %s, not waiting for the ERP", orderID, rec.State)
+			return false, transition("order %s is %s, not waiting for the ERP", orderID, rec.State)
 		case rec.ERP.State != domain.ERPPending:
-			return rec, transition("order %s is already %s by the ERP (number %q)", orderID, rec.ERP.State, rec.ERP.OrderNumber)
+			return false, transition("order %s is already %s by the ERP (number %q)", orderID, rec.ERP.State, rec.ERP.OrderNumber)
 		case a.Rejected:
 			next.ERP.State, next.ERP.Reason, next.ERP.AckedAt = domain.ERPRefused, a.Reason, &now
 			next.State, next.Reserved = domain.OrderRejected, nil
@@ -100,34 +93,30 @@ func (s *Service) Ack(ctx context.Context, tenant, orderID string, a Ack) (domai
 			acked = &now
 		}
 		if err := s.converge(ctx, tenant, rec.ConnectionID, orderID, rec.Reserved, next.Reserved, acked); err != nil {
-			return rec, err
+			return false, err
 		}
 		if next.State == domain.OrderRejected {
 			if err := s.Store.DeletePurchaseNeeds(ctx, tenant, orderID); err != nil {
-				return rec, fmt.Errorf("drop purchase needs: %w", err)
+				return false, fmt.Errorf("drop purchase needs: %w", err)
 			}
 		}
-		next.UpdatedAt, next.Rev = now, rec.Rev+1
-		next.Outbox = append(append([]domain.OrderEvent(nil), rec.Outbox...), eventsFor(next, events)...)
-		err = s.Store.PutOrder(ctx, store.OrderWrite{Record: next, ExpectedRev: rec.Rev})
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return rec, fmt.Errorf("save order: %w", err)
-		}
-		if acked != nil {
-			if err := s.scheduleRelease(ctx, next); err != nil {
-				return next, err
-			}
-		}
-		if err := s.flush(ctx, next); err != nil {
-			s.log().Warn("order events left in the outbox", "order", orderID, "err", err)
-		}
+		next.Outbox = append(next.Outbox, eventsFor(*next, events)...)
+		return true, nil
+	})
+	if err != nil || !wrote {
 		next.Outbox = nil
-		return next, nil
+		return next, err
 	}
-	return domain.OrderRecord{}, fmt.Errorf("order %s kept changing; retry", orderID)
+	if acked != nil {
+		if err := s.scheduleRelease(ctx, next); err != nil {
+			return next, err
+		}
+	}
+	if err := s.flush(ctx, next); err != nil {
+		s.log().Warn("order events left in the outbox", "order", orderID, "err", err)
+	}
+	next.Outbox = nil
+	return next, nil
 }
 
 func (s *Service) scheduleRelease(ctx context.Context, r domain.OrderRecord) error {
@@ -141,32 +130,19 @@ func (s *Service) scheduleRelease(ctx context.Context, r domain.OrderRecord) err
 // handleRelease ends the reservation of an order the ERP registered (or that is no
 // longer accepted) once the grace period has passed.
 func (s *Service) handleRelease(ctx context.Context, m message) error {
-	for round := 0; round < maxOrderRounds; round++ {
-		rec, err := s.Store.GetOrder(ctx, m.Tenant, m.Order)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read order: %w", err)
-		}
+	_, _, err := s.mutate(ctx, m.Tenant, m.Order, func(rec domain.OrderRecord, next *domain.OrderRecord) (bool, error) {
 		if len(rec.Reserved) == 0 || (rec.State == domain.OrderAccepted && rec.ERP.State == domain.ERPPending) {
-			return nil
+			return false, nil
 		}
 		if err := s.converge(ctx, rec.Tenant, rec.ConnectionID, rec.ID, rec.Reserved, nil, nil); err != nil {
-			return err
+			return false, err
 		}
-		next := rec
-		next.History = append([]domain.OrderStep(nil), rec.History...)
-		next.Reserved, next.Rev, next.UpdatedAt = nil, rec.Rev+1, s.now()
+		next.Reserved = nil
 		next.Note(next.UpdatedAt, "reservation released: the ERP registered the sale")
-		err = s.Store.PutOrder(ctx, store.OrderWrite{Record: next, ExpectedRev: rec.Rev})
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("save order: %w", err)
-		}
+		return true, nil
+	})
+	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
-	return worker.Retry(0, fmt.Errorf("order %s kept changing", m.Order))
+	return err
 }

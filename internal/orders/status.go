@@ -34,33 +34,28 @@ func (s *Service) ApplyStatus(ctx context.Context, tenant string, changes []doma
 }
 
 func (s *Service) applyStatus(ctx context.Context, tenant string, c domain.OrderStatusChange) error {
-	for round := 0; round < maxOrderRounds; round++ {
-		rec, err := s.Store.GetOrder(ctx, tenant, c.OrderID)
-		if err != nil {
-			return fmt.Errorf("order %s: %w", c.OrderID, err)
-		}
+	var acked *time.Time
+	next, wrote, err := s.mutate(ctx, tenant, c.OrderID, func(rec domain.OrderRecord, next *domain.OrderRecord) (bool, error) {
 		switch {
 		case c.Version < rec.Fulfilment.Version:
-			return &rejectError{field: "version", is: ErrStaleStatus,
+			return false, &rejectError{field: "version", is: ErrStaleStatus,
 				msg: fmt.Sprintf("version %d is older than the applied %d", c.Version, rec.Fulfilment.Version)}
 		case c.Version == rec.Fulfilment.Version && c.Status == rec.Fulfilment.Status:
-			return nil // duplicate
+			return false, nil // duplicate
 		case rec.State == domain.OrderCancelled && c.Status == domain.FulfilCancelled:
-			return nil
+			return false, nil
 		case rec.State != domain.OrderAccepted:
-			return transition("order %s is %s; only accepted orders take order_status", c.OrderID, rec.State)
+			return false, transition("order %s is %s; only accepted orders take order_status", c.OrderID, rec.State)
 		}
-		now := s.now()
-		next := rec
-		next.History = append([]domain.OrderStep(nil), rec.History...)
+		now := next.UpdatedAt
 		next.Fulfilment = domain.Fulfilment{Status: c.Status, Version: c.Version, Update: c.Update}
 		if next.Fulfilment.Update.At.IsZero() {
 			next.Fulfilment.Update.At = now
 		}
-		var acked *time.Time
+		acked = nil
 		switch {
 		case c.Status == domain.FulfilCancelled:
-			s.cancel(&next, now, "cancelled by the ERP")
+			s.cancel(next, now, "cancelled by the ERP")
 		case rec.ERP.State == domain.ERPPending:
 			// Invoicing or shipping means the ERP holds the sale even if it never acked.
 			next.ERP.State, next.ERP.AckedAt = domain.ERPRegistered, &now
@@ -69,39 +64,33 @@ func (s *Service) applyStatus(ctx context.Context, tenant string, c domain.Order
 		default:
 			next.Note(now, "ERP status "+c.Status)
 		}
-		want := next.Reserved
-		if err := s.converge(ctx, tenant, rec.ConnectionID, rec.ID, rec.Reserved, want, acked); err != nil {
-			return err
+		if err := s.converge(ctx, tenant, rec.ConnectionID, rec.ID, rec.Reserved, next.Reserved, acked); err != nil {
+			return false, err
 		}
 		if next.State == domain.OrderCancelled {
 			if err := s.Store.DeletePurchaseNeeds(ctx, tenant, rec.ID); err != nil {
-				return fmt.Errorf("drop purchase needs: %w", err)
+				return false, fmt.Errorf("drop purchase needs: %w", err)
 			}
 		}
-		next.UpdatedAt, next.Rev = now, rec.Rev+1
-		next.Outbox = append(append([]domain.OrderEvent(nil), rec.Outbox...), eventsFor(next, []string{EventStatusChanged})...)
-		err = s.Store.PutOrder(ctx, store.OrderWrite{Record: next, ExpectedRev: rec.Rev})
-		if errors.Is(err, store.ErrConflict) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("save order: %w", err)
-		}
-		if acked != nil {
-			if err := s.scheduleRelease(ctx, next); err != nil {
-				return err
-			}
-		}
-		if err := s.send(ctx, message{Kind: kindWriteBack, Tenant: tenant, Connection: rec.ConnectionID, Order: rec.ID,
-			Status: c.Status, Rev: next.Rev}, 0); err != nil {
+		next.Outbox = append(next.Outbox, eventsFor(*next, []string{EventStatusChanged})...)
+		return true, nil
+	})
+	if err != nil || !wrote {
+		return err
+	}
+	if acked != nil {
+		if err := s.scheduleRelease(ctx, next); err != nil {
 			return err
 		}
-		if err := s.flush(ctx, next); err != nil {
-			s.log().Warn("order events left in the outbox", "order", rec.ID, "err", err)
-		}
-		return nil
 	}
-	return fmt.Errorf("order %s kept changing; retry", c.OrderID)
+	if err := s.send(ctx, message{Kind: kindWriteBack, Tenant: tenant, Connection: next.ConnectionID, Order: next.ID,
+		Status: c.Status, Rev: next.Rev}, 0); err != nil {
+		return err
+	}
+	if err := s.flush(ctx, next); err != nil {
+		s.log().Warn("order events left in the outbox", "order", next.ID, "err", err)
+	}
+	return nil
 }
 
 // handleWriteBack writes a hub status (and its invoice or tracking data) to the platform
@@ -155,17 +144,8 @@ func (s *Service) handleWriteBack(ctx context.Context, m message) error {
 }
 
 func (s *Service) recordWrite(ctx context.Context, rec domain.OrderRecord, hubStatus, target string, werr error, note string) error {
-	for round := 0; round < maxOrderRounds; round++ {
-		if round > 0 {
-			cur, err := s.Store.GetOrder(ctx, rec.Tenant, rec.ID)
-			if err != nil {
-				return fmt.Errorf("re-read order: %w", err)
-			}
-			rec = cur
-		}
-		now := s.now()
-		next := rec
-		next.History = append([]domain.OrderStep(nil), rec.History...)
+	_, _, err := s.mutate(ctx, rec.Tenant, rec.ID, func(_ domain.OrderRecord, next *domain.OrderRecord) (bool, error) {
+		now := next.UpdatedAt
 		switch {
 		case note != "":
 			next.Note(now, note)
@@ -176,14 +156,7 @@ func (s *Service) recordWrite(ctx context.Context, rec domain.OrderRecord, hubSt
 			next.Fulfilment.WrittenStatus, next.Fulfilment.WrittenAt, next.Fulfilment.WriteError = target, &now, ""
 			next.Note(now, fmt.Sprintf("platform status set to %q (%s)", target, hubStatus))
 		}
-		next.Rev, next.UpdatedAt = rec.Rev+1, now
-		err := s.Store.PutOrder(ctx, store.OrderWrite{Record: next, ExpectedRev: rec.Rev})
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("save order: %w", err)
-		}
-	}
-	return fmt.Errorf("order %s kept changing", rec.ID)
+		return true, nil
+	})
+	return err
 }
