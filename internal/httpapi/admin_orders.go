@@ -46,11 +46,7 @@ func (a *API) getOrderReport(w http.ResponseWriter, r *http.Request, t domain.Te
 		return
 	}
 	var f store.OrderFilter
-	switch s := domain.OrderState(q.Get("state")); s {
-	case "", domain.OrderAccepted, domain.OrderRejected, domain.OrderWaiting, domain.OrderCancelled:
-		f.State = s
-	default:
-		writeError(w, http.StatusBadRequest, "state", "one of accepted, rejected, waiting, cancelled")
+	if f.State, ok = queryOrderState(w, r); !ok {
 		return
 	}
 	if f.ConnectionID = q.Get("connection"); f.ConnectionID != "" {

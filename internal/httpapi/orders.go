@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -59,6 +58,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, t domain.Tenant
 		}
 	}
 	var f store.OrderFilter
+	var ok bool
 	switch s := domain.ERPState(q.Get("status")); s {
 	case domain.ERPNone, domain.ERPPending, domain.ERPRegistered, domain.ERPRefused:
 		f.ERPState = s
@@ -66,22 +66,13 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, t domain.Tenant
 		writeError(w, http.StatusBadRequest, "status", "one of pending, registered, refused")
 		return
 	}
-	switch s := domain.OrderState(q.Get("state")); s {
-	case "", domain.OrderAccepted, domain.OrderRejected, domain.OrderWaiting, domain.OrderCancelled:
-		f.State = s
-	default:
-		writeError(w, http.StatusBadRequest, "state", "one of accepted, rejected, waiting, cancelled")
+	if f.State, ok = queryOrderState(w, r); !ok {
 		return
 	}
 	f.ConnectionID = q.Get("connection")
-	limit := defaultOrdersLimit
-	if s := q.Get("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxOrdersLimit {
-			writeError(w, http.StatusBadRequest, "limit", fmt.Sprintf("an integer from 1 to %d", maxOrdersLimit))
-			return
-		}
-		limit = n
+	limit, ok := queryLimit(w, r, defaultOrdersLimit, maxOrdersLimit)
+	if !ok {
+		return
 	}
 	list, next, err := a.Orders.ListForERP(r.Context(), t.ID, f, q.Get("cursor"), limit)
 	if err != nil {
@@ -213,6 +204,16 @@ func trimmed(s *string) string {
 		return ""
 	}
 	return strings.TrimSpace(*s)
+}
+
+// queryOrderState parses ?state= ("" for any).
+func queryOrderState(w http.ResponseWriter, r *http.Request) (domain.OrderState, bool) {
+	switch s := domain.OrderState(r.URL.Query().Get("state")); s {
+	case "", domain.OrderAccepted, domain.OrderRejected, domain.OrderWaiting, domain.OrderCancelled:
+		return s, true
+	}
+	writeError(w, http.StatusBadRequest, "state", "one of accepted, rejected, waiting, cancelled")
+	return "", false
 }
 
 // getPurchaseNeeds is GET /v1/erp/purchase-needs.
