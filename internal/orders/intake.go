@@ -132,30 +132,22 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 }
 
 // PollAll takes orders from every enabled connection whose platform is polled (Mercos).
-// One connection's failure is logged and does not stop the others.
+// One connection's failure is logged and does not stop the others; a tenant whose
+// connections cannot be listed is reported in the error after the others are polled.
 func (s *Service) PollAll(ctx context.Context) (int, error) {
-	tenants, err := s.Store.ListTenants(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("list tenants: %w", err)
-	}
+	conns, err := store.EnabledConnections(ctx, s.Store)
 	total := 0
-	for _, t := range tenants {
-		conns, err := s.Store.ListConnections(ctx, t.ID)
-		if err != nil {
-			return total, fmt.Errorf("list connections of %s: %w", t.ID, err)
+	for _, c := range conns {
+		if _, ok := s.Connectors[c.Platform].(platform.OrderPoller); !ok {
+			continue
 		}
-		for _, c := range conns {
-			if _, ok := s.Connectors[c.Platform].(platform.OrderPoller); !ok || !c.Enabled {
-				continue
-			}
-			n, err := s.Poll(ctx, c)
-			total += n
-			if err != nil {
-				s.log().Warn("order poll failed", "connection", c.ID, "err", err)
-			}
+		n, perr := s.Poll(ctx, c)
+		total += n
+		if perr != nil {
+			s.log().Warn("order poll failed", "connection", c.ID, "err", perr)
 		}
 	}
-	return total, nil
+	return total, err
 }
 
 // maxPollPages bounds one poll so a huge backlog is taken over several runs.

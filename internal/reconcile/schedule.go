@@ -53,30 +53,20 @@ func slack(every time.Duration) time.Duration {
 // A tenant or connection that cannot be read is skipped and its error joined into the
 // returned one, with the connections that could be read.
 func (s *Service) Due(ctx context.Context, now time.Time) ([]domain.Connection, error) {
-	tenants, err := s.Store.ListTenants(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
+	conns, err := store.EnabledConnections(ctx, s.Store)
+	if conns == nil {
+		return nil, err
 	}
 	due := []domain.Connection{}
-	var errs []error
-	for _, t := range tenants {
-		conns, err := s.Store.ListConnections(ctx, t.ID)
+	errs := []error{err}
+	for _, c := range conns {
+		ok, err := s.isDue(ctx, c, now)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("list connections of %s: %w", t.ID, err))
+			errs = append(errs, err)
 			continue
 		}
-		for _, c := range conns {
-			if !c.Enabled {
-				continue
-			}
-			ok, err := s.isDue(ctx, c, now)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if ok {
-				due = append(due, c)
-			}
+		if ok {
+			due = append(due, c)
 		}
 	}
 	return due, errors.Join(errs...)
@@ -140,30 +130,20 @@ func (s *Service) RunDue(ctx context.Context) ([]Report, error) {
 // other. A failed connection does not stop the others; the joined errors are returned
 // with all the reports.
 func (s *Service) RunAll(ctx context.Context) ([]Report, error) {
-	tenants, err := s.Store.ListTenants(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
+	conns, err := store.EnabledConnections(ctx, s.Store)
+	if conns == nil {
+		return nil, err
 	}
 	reports := []Report{}
-	var errs []error
-	for _, t := range tenants {
-		conns, err := s.Store.ListConnections(ctx, t.ID)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("list connections of %s: %w", t.ID, err))
-			continue
+	errs := []error{err}
+	for _, c := range conns {
+		if err := ctx.Err(); err != nil {
+			return reports, errors.Join(append(errs, err)...)
 		}
-		for _, c := range conns {
-			if !c.Enabled {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
-				return reports, errors.Join(append(errs, err)...)
-			}
-			rep, err := s.Run(ctx, c.ID)
-			reports = append(reports, rep)
-			if err != nil {
-				errs = append(errs, err)
-			}
+		rep, err := s.Run(ctx, c.ID)
+		reports = append(reports, rep)
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return reports, errors.Join(errs...)
