@@ -35,11 +35,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	switch *scenario {
-	case "stock":
-	case "orders":
-		return runOrdersBench(ctx, fs, o, oo, *cpuProfile)
-	default:
+	if *scenario != "stock" && *scenario != "orders" {
 		return fmt.Errorf("bench: unknown scenario %q (stock, orders)", *scenario)
 	}
 	if *cpuProfile != "" {
@@ -53,6 +49,9 @@ func runBench(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *scenario == "orders" {
+		return runOrdersBench(ctx, fs, o, oo)
+	}
 	r, err := bench.Run(ctx, o, os.Stderr)
 	if err != nil {
 		return err
@@ -63,7 +62,7 @@ func runBench(ctx context.Context, args []string) error {
 
 // runOrdersBench runs the orders scenario. Flags shared with the stock scenario keep the
 // orders defaults (fewer SKUs, more duplicates) unless given on the command line.
-func runOrdersBench(ctx context.Context, fs *flag.FlagSet, o bench.Options, oo bench.OrdersOptions, cpuProfile string) error {
+func runOrdersBench(ctx context.Context, fs *flag.FlagSet, o bench.Options, oo bench.OrdersOptions) error {
 	fs.Visit(func(f *flag.Flag) {
 		switch f.Name {
 		case "skus":
@@ -83,17 +82,6 @@ func runOrdersBench(ctx context.Context, fs *flag.FlagSet, o bench.Options, oo b
 		}
 	})
 	oo.Platform, oo.DataDir = o.Platform, o.DataDir
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	r, err := bench.RunOrders(ctx, oo, os.Stderr)
 	if err != nil {
 		return fmt.Errorf("bench orders: %w", err)
