@@ -1,21 +1,8 @@
 // Command events is the Lambda consuming the FIFO events queue: signed outgoing webhooks, one endpoint at a time per group.
 package main
 
-import (
-	"context"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/ponte-hub/ponte/internal/app"
-)
+import "github.com/ponte-hub/ponte/internal/app"
 
 func main() {
-	log := app.Logger()
-	hub, err := app.OpenAWS(context.Background(), app.AWSConfigFromEnv(), log)
-	if err != nil {
-		log.Error("start failed", "err", err)
-		os.Exit(1)
-	}
-	lambda.Start(hub.EventsFunction())
+	app.StartLambda(func(h *app.Hub) (any, error) { return h.EventsFunction(), nil })
 }

@@ -9,11 +9,29 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/reconcile"
 	"github.com/ponte-hub/ponte/internal/worker"
 )
+
+// StartLambda is every functions/*/main.go: it opens the hub from the environment and
+// serves the handler pick returns. A start-up failure is logged and exits non-zero, so
+// Lambda reports an init error instead of serving a half-built function.
+func StartLambda(pick func(*Hub) (any, error)) {
+	log := Logger()
+	hub, err := OpenAWS(context.Background(), AWSConfigFromEnv(), log)
+	if err == nil {
+		var handler any
+		if handler, err = pick(hub); err == nil {
+			lambda.Start(handler)
+			return
+		}
+	}
+	log.Error("start failed", "err", err)
+	os.Exit(1)
+}
 
 // Logger is the JSON logger every entry point uses; PONTE_LOG_LEVEL=debug|info|warn|error.
 func Logger() *slog.Logger {
