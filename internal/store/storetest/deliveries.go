@@ -88,7 +88,27 @@ func testDeliveries(t *testing.T, s store.Store) {
 
 func testDeliveryRace(t *testing.T, s store.Store) {
 	c := ctx(t)
-	const n = 20
+	winner := oneWinner(t, 20, func(g int) (string, bool) {
+		d := delivery("c1", "race", at)
+		d.Body = fmt.Appendf(nil, "body-%d", g)
+		created, err := s.PutDelivery(c, d)
+		if err != nil {
+			t.Errorf("writer %d: %v", g, err)
+		}
+		return string(d.Body), created
+	})
+	got, err := s.GetDelivery(c, "c1", "race")
+	noErr(t, "get", err)
+	if string(got.Body) != winner {
+		t.Errorf("stored body %q, want the winner's %q", got.Body, winner)
+	}
+}
+
+// oneWinner runs n writers at once; each returns the tag it wrote and whether it won
+// (errors other than losing are reported by the writer). It fails unless exactly one
+// won and returns that winner's tag.
+func oneWinner(t *testing.T, n int, write func(g int) (tag string, won bool)) string {
+	t.Helper()
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -98,29 +118,19 @@ func testDeliveryRace(t *testing.T, s store.Store) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			d := delivery("c1", "race", at)
-			d.Body = fmt.Appendf(nil, "body-%d", g)
-			created, err := s.PutDelivery(c, d)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				t.Errorf("writer %d: %v", g, err)
-				return
-			}
-			if created {
-				winners = append(winners, string(d.Body))
+			tag, won := write(g)
+			if won {
+				mu.Lock()
+				winners = append(winners, tag)
+				mu.Unlock()
 			}
 		}()
 	}
 	wg.Wait()
 	if len(winners) != 1 {
-		t.Fatalf("%d writers created the delivery (%v), want exactly one", len(winners), winners)
+		t.Fatalf("%d writers won (%v), want exactly one", len(winners), winners)
 	}
-	got, err := s.GetDelivery(c, "c1", "race")
-	noErr(t, "get", err)
-	if string(got.Body) != winners[0] {
-		t.Errorf("stored body %q, want the winner's %q", got.Body, winners[0])
-	}
+	return winners[0]
 }
 
 func testUnprocessedDeliveries(t *testing.T, s store.Store) {

@@ -3,7 +3,6 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -69,36 +68,19 @@ func testJobOptimisticWrites(t *testing.T, s store.Store) {
 func testJobRace(t *testing.T, s store.Store) {
 	c := ctx(t)
 	noErr(t, "seed", s.PutJob(c, job("ta", "race", store.JobReconcile, "c1", 0, 1), 0))
-	const n = 20
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		winners []string
-	)
-	for g := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			j := job("ta", "race", store.JobReconcile, "c1", 0, 2)
-			j.Cursor = fmt.Sprintf("writer-%d", g)
-			err := s.PutJob(c, j, 1)
-			mu.Lock()
-			defer mu.Unlock()
-			if err == nil {
-				winners = append(winners, j.Cursor)
-				return
-			}
+	winner := oneWinner(t, 20, func(g int) (string, bool) {
+		j := job("ta", "race", store.JobReconcile, "c1", 0, 2)
+		j.Cursor = fmt.Sprintf("writer-%d", g)
+		err := s.PutJob(c, j, 1)
+		if err != nil {
 			wantErr(t, fmt.Sprintf("writer %d", g), err, store.ErrConflict)
-		}()
-	}
-	wg.Wait()
-	if len(winners) != 1 {
-		t.Fatalf("%d writers won (%v), want exactly one", len(winners), winners)
-	}
+		}
+		return j.Cursor, err == nil
+	})
 	got, err := s.GetJob(c, "ta", "race")
 	noErr(t, "get", err)
-	if got.Rev != 2 || got.Cursor != winners[0] {
-		t.Errorf("stored rev %d cursor %q, want 2 %q", got.Rev, got.Cursor, winners[0])
+	if got.Rev != 2 || got.Cursor != winner {
+		t.Errorf("stored rev %d cursor %q, want 2 %q", got.Rev, got.Cursor, winner)
 	}
 }
 

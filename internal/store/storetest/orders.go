@@ -3,7 +3,6 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -124,36 +123,18 @@ func testOrderRace(t *testing.T, s store.Store) {
 	c := ctx(t)
 	rec := orderRecord("ta", "c1", "race", 1)
 	noErr(t, "seed", s.PutOrder(c, store.OrderWrite{Record: rec}))
-	const n = 20
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		winners []string
-	)
-	for g := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := orderRecord("ta", "c1", "race", 2)
-			r.PaymentTerms = fmt.Sprintf("writer-%d", g)
-			err := s.PutOrder(c, store.OrderWrite{Record: r, ExpectedRev: 1})
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				winners = append(winners, r.PaymentTerms)
-			default:
-				wantErr(t, fmt.Sprintf("writer %d", g), err, store.ErrConflict)
-			}
-		}()
-	}
-	wg.Wait()
-	if len(winners) != 1 {
-		t.Fatalf("%d writers won (%v), want exactly one", len(winners), winners)
-	}
+	winner := oneWinner(t, 20, func(g int) (string, bool) {
+		r := orderRecord("ta", "c1", "race", 2)
+		r.PaymentTerms = fmt.Sprintf("writer-%d", g)
+		err := s.PutOrder(c, store.OrderWrite{Record: r, ExpectedRev: 1})
+		if err != nil {
+			wantErr(t, fmt.Sprintf("writer %d", g), err, store.ErrConflict)
+		}
+		return r.PaymentTerms, err == nil
+	})
 	got, err := s.GetOrder(c, "ta", rec.ID)
 	noErr(t, "get", err)
-	if got.Rev != 2 || got.PaymentTerms != winners[0] {
-		t.Errorf("stored rev %d terms %q, want 2 %q", got.Rev, got.PaymentTerms, winners[0])
+	if got.Rev != 2 || got.PaymentTerms != winner {
+		t.Errorf("stored rev %d terms %q, want 2 %q", got.Rev, got.PaymentTerms, winner)
 	}
 }
