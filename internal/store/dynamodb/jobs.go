@@ -67,19 +67,7 @@ func (s *Store) ListJobs(ctx context.Context, tenant, kind, connectionID string,
 		return nil, fmt.Errorf("list jobs of %s: limit %d must be positive", tenant, limit)
 	}
 	b := expression.NewBuilder().WithKeyCondition(expression.Key("pk").Equal(expression.Value(jobsPK(tenant))))
-	var conds []expression.ConditionBuilder
-	if kind != "" {
-		conds = append(conds, expression.Name(attrKind).Equal(expression.Value(kind)))
-	}
-	if connectionID != "" {
-		conds = append(conds, expression.Name(attrConn).Equal(expression.Value(connectionID)))
-	}
-	switch len(conds) {
-	case 1:
-		b = b.WithFilter(conds[0])
-	case 2:
-		b = b.WithFilter(conds[0].And(conds[1]))
-	}
+	b, _ = withEquals(b, attrKind, kind, attrConn, connectionID)
 	e, err := b.Build()
 	if err != nil {
 		return nil, fmt.Errorf("list jobs of %s: build: %w", tenant, err)

@@ -131,19 +131,7 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f store.OrderFilt
 	} else {
 		b = b.WithKeyCondition(expression.Key("pk").Equal(expression.Value(ordersPK(tenant))))
 	}
-	var conds []expression.ConditionBuilder
-	if f.State != "" {
-		conds = append(conds, expression.Name(attrState).Equal(expression.Value(string(f.State))))
-	}
-	if f.ConnectionID != "" {
-		conds = append(conds, expression.Name(attrConn).Equal(expression.Value(f.ConnectionID)))
-	}
-	switch len(conds) {
-	case 1:
-		b = b.WithFilter(conds[0])
-	case 2:
-		b = b.WithFilter(conds[0].And(conds[1]))
-	}
+	b, filtered := withEquals(b, attrState, string(f.State), attrConn, f.ConnectionID)
 	e, err := b.Build()
 	if err != nil {
 		return nil, "", fmt.Errorf("list orders of %s: build: %w", tenant, err)
@@ -160,7 +148,7 @@ func (s *Store) ListOrders(ctx context.Context, tenant string, f store.OrderFilt
 	} else {
 		in.ConsistentRead = aws.Bool(true)
 	}
-	if len(conds) == 0 {
+	if !filtered {
 		// Unfiltered, every row read is returned: read just enough. Filtered, let
 		// DynamoDB fill its 1 MB pages rather than pay one round trip per few rows.
 		in.Limit = aws.Int32(int32(min(limit+1, 1000)))
