@@ -1,6 +1,14 @@
 package dynamodb
 
-import "github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
 
 // withEquals adds a filter requiring each attribute to equal its value, given as name,
 // value pairs; an empty value matches everything and is left out. It reports whether any
@@ -24,4 +32,31 @@ func withEquals(b expression.Builder, pairs ...string) (expression.Builder, bool
 		return b, false
 	}
 	return b.WithFilter(cond), true
+}
+
+// queryRows runs a strongly consistent base-table query through every page, keeping the
+// rows whose attributes equal the given name, value pairs (see withEquals).
+func (s *Store) queryRows(ctx context.Context, key expression.KeyConditionBuilder, equals ...string) ([]map[string]types.AttributeValue, error) {
+	b, _ := withEquals(expression.NewBuilder().WithKeyCondition(key), equals...)
+	e, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("build query: %w", err)
+	}
+	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
+		TableName:                 aws.String(s.table),
+		KeyConditionExpression:    e.KeyCondition(),
+		FilterExpression:          e.Filter(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+		ConsistentRead:            aws.Bool(true),
+	})
+	var rows []map[string]types.AttributeValue
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, page.Items...)
+	}
+	return rows, nil
 }

@@ -6,9 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/ponte-hub/ponte/internal/store"
@@ -66,37 +64,17 @@ func (s *Store) ListJobs(ctx context.Context, tenant, kind, connectionID string,
 	if limit <= 0 {
 		return nil, fmt.Errorf("list jobs of %s: limit %d must be positive", tenant, limit)
 	}
-	b := expression.NewBuilder().WithKeyCondition(expression.Key("pk").Equal(expression.Value(jobsPK(tenant))))
-	b, _ = withEquals(b, attrKind, kind, attrConn, connectionID)
-	e, err := b.Build()
+	rows, err := s.queryRows(ctx, expression.Key("pk").Equal(expression.Value(jobsPK(tenant))), attrKind, kind, attrConn, connectionID)
 	if err != nil {
-		return nil, fmt.Errorf("list jobs of %s: build: %w", tenant, err)
+		return nil, fmt.Errorf("list jobs of %s: %w", tenant, err)
 	}
-	in := &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    e.KeyCondition(),
-		FilterExpression:          e.Filter(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ConsistentRead:            aws.Bool(true),
-	}
-	var jobs []store.Job
-	for {
-		page, err := s.client.Query(ctx, in)
-		if err != nil {
+	jobs := make([]store.Job, 0, len(rows))
+	for _, av := range rows {
+		var j store.Job
+		if _, err := decode(av, &j); err != nil {
 			return nil, fmt.Errorf("list jobs of %s: %w", tenant, err)
 		}
-		for _, av := range page.Items {
-			var j store.Job
-			if _, err := decode(av, &j); err != nil {
-				return nil, fmt.Errorf("list jobs of %s: %w", tenant, err)
-			}
-			jobs = append(jobs, j)
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			break
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
+		jobs = append(jobs, j)
 	}
 	// Newest first; equal start times fall back to id, descending, as the SQLite store does.
 	slices.SortFunc(jobs, func(a, b store.Job) int {

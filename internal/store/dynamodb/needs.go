@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -72,7 +71,7 @@ func (s *Store) PutPurchaseNeeds(ctx context.Context, needs []domain.PurchaseNee
 func (s *Store) DeletePurchaseNeeds(ctx context.Context, tenant, orderID string) error {
 	key := expression.Key("pk").Equal(expression.Value(needsPK(tenant))).
 		And(expression.Key("sk").BeginsWith(needSKPrefix(orderID)))
-	rows, err := s.queryRows(ctx, key, nil)
+	rows, err := s.queryRows(ctx, key)
 	if err != nil {
 		return fmt.Errorf("delete purchase needs of %s/%s: %w", tenant, orderID, err)
 	}
@@ -92,12 +91,7 @@ func (s *Store) DeletePurchaseNeeds(ctx context.Context, tenant, orderID string)
 // supplier, SKU, order id.
 func (s *Store) ListPurchaseNeeds(ctx context.Context, tenant, supplier string) ([]domain.PurchaseNeed, error) {
 	key := expression.Key("pk").Equal(expression.Value(needsPK(tenant)))
-	var filter *expression.ConditionBuilder
-	if supplier != "" {
-		f := expression.Name(attrSupplier).Equal(expression.Value(supplier))
-		filter = &f
-	}
-	rows, err := s.queryRows(ctx, key, filter)
+	rows, err := s.queryRows(ctx, key, attrSupplier, supplier)
 	if err != nil {
 		return nil, fmt.Errorf("list purchase needs of %s: %w", tenant, err)
 	}
@@ -113,35 +107,6 @@ func (s *Store) ListPurchaseNeeds(ctx context.Context, tenant, supplier string) 
 		return cmp.Or(cmp.Compare(a.Supplier, b.Supplier), cmp.Compare(a.SKU, b.SKU), cmp.Compare(a.OrderID, b.OrderID))
 	})
 	return out, nil
-}
-
-// queryRows runs a strongly consistent base-table query through every page.
-func (s *Store) queryRows(ctx context.Context, key expression.KeyConditionBuilder, filter *expression.ConditionBuilder) ([]map[string]types.AttributeValue, error) {
-	b := expression.NewBuilder().WithKeyCondition(key)
-	if filter != nil {
-		b = b.WithFilter(*filter)
-	}
-	e, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("build query: %w", err)
-	}
-	p := dynamodb.NewQueryPaginator(s.client, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.table),
-		KeyConditionExpression:    e.KeyCondition(),
-		FilterExpression:          e.Filter(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-		ConsistentRead:            aws.Bool(true),
-	})
-	var rows []map[string]types.AttributeValue
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, page.Items...)
-	}
-	return rows, nil
 }
 
 // batchWrite sends reqs in chunks of 25, retrying UnprocessedItems with capped backoff.
