@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
@@ -61,16 +59,6 @@ func (a *API) getSKUView(w http.ResponseWriter, r *http.Request, t domain.Tenant
 		return
 	}
 	v.Mapping = &m
-	if c, ok := a.Connectors[conn.Platform]; ok {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		snaps, err := c.ReadBack(ctx, conn, []platform.Target{{SKU: sku, ProductID: m.ProductID, VariantID: m.VariantID}})
-		switch {
-		case err != nil:
-			v.PlatformError = err.Error()
-		case len(snaps) == 1:
-			v.Platform = &snaps[0]
-		}
-	}
+	v.Platform, v.PlatformError = a.readBack(r.Context(), conn, m)
 	writeJSON(w, http.StatusOK, v)
 }
