@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/shopify/shopifysim"
@@ -12,22 +13,26 @@ import (
 
 func TestCostBucketKeepsBurstFreeOfThrottling(t *testing.T) {
 	// 8 workers push 5 single-item stock writes each (10 points a write, plus the first
-	// reads): several times a 60-point bucket. The second shop restores so slowly that a
-	// connector believing in a larger bucket is throttled however slow the machine is.
+	// reads): several times a 60-point bucket. The second shop's clock stands still, so it
+	// never refills: a connector believing in a larger bucket must be throttled, however
+	// slow or fast the machine is (a restore rate alone let a slow machine stay under it).
+	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name      string
+		sim       shopifysim.Options
 		shop      shopifysim.StoreConfig
 		settings  map[string]string
 		throttled bool
 	}{
-		{"configured like the shop", shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 300},
+		{"configured like the shop", shopifysim.Options{}, shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 300},
 			map[string]string{"cost_bucket_size": "60", "cost_restore_rate": "300"}, false},
-		{"configured larger than the shop", shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 30},
+		{"configured larger than the shop", shopifysim.Options{Now: func() time.Time { return frozen }},
+			shopifysim.StoreConfig{BucketSize: 60, RestoreRate: 300},
 			map[string]string{"cost_bucket_size": "2000", "cost_restore_rate": "1000"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, shopifysim.Options{}, tt.shop, tt.settings)
+			e := newEnv(t, tt.sim, tt.shop, tt.settings)
 			ts := e.seed(8)
 			var wg sync.WaitGroup
 			var mu sync.Mutex
