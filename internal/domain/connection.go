@@ -8,11 +8,14 @@ import (
 
 // Tenant is one ERP customer of the hub. Its API key is kept only as a SHA-256 hash.
 type Tenant struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	APIKeyHash string    `json:"api_key_hash"`
-	Currency   string    `json:"currency"`
-	CreatedAt  time.Time `json:"created_at"`
+	ID         string `json:"id"`
+	Name       string `json:"name"`
+	APIKeyHash string `json:"api_key_hash"`
+	// OperatorKeyHash is the hex SHA-256 of the operator's key (the admin API and page);
+	// "" means the tenant's API key also opens the operator's views.
+	OperatorKeyHash string    `json:"operator_key_hash,omitempty"`
+	Currency        string    `json:"currency"`
+	CreatedAt       time.Time `json:"created_at"`
 	// Endpoints receive the tenant's outgoing events as signed webhooks.
 	Endpoints []WebhookEndpoint `json:"endpoints,omitempty"`
 }

@@ -50,6 +50,8 @@ type Store interface {
 	GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 	// TenantByAPIKeyHash finds the tenant owning a key (hex SHA-256 of the bearer key).
 	TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
+	// TenantByOperatorKeyHash finds the tenant whose operator key hashes to keyHash.
+	TenantByOperatorKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
 	// ListTenants returns every tenant ordered by id (scheduled jobs walk them all).
 	ListTenants(ctx context.Context) ([]domain.Tenant, error)
 
@@ -59,6 +61,10 @@ type Store interface {
 
 	// GetSKUs returns the aggregates that exist among skus, keyed by SKU.
 	GetSKUs(ctx context.Context, tenant string, skus []string) (map[string]domain.SKUState, error)
+	// ListSKUs pages through a tenant's SKU aggregates: every SKU exactly once over the
+	// pages, in an order of the backend's choosing. cursor "" starts; next "" is the end.
+	// limit bounds a page (a page may hold fewer, even none, before the end).
+	ListSKUs(ctx context.Context, tenant, cursor string, limit int) (skus []domain.SKUState, next string, err error)
 	// PutSKUs applies each write independently; errs[i] is nil, ErrConflict or another error.
 	PutSKUs(ctx context.Context, writes []SKUWrite) (errs []error, err error)
 
@@ -125,6 +131,8 @@ type CustomerLink struct {
 type CustomerStore interface {
 	// GetCustomers returns the customers that exist among ids, keyed by customer id.
 	GetCustomers(ctx context.Context, tenant string, ids []string) (map[string]CustomerRecord, error)
+	// ListCustomers pages through a tenant's customers like ListSKUs.
+	ListCustomers(ctx context.Context, tenant, cursor string, limit int) (customers []CustomerRecord, next string, err error)
 	// PutCustomers applies each write independently; errs[i] is nil, ErrConflict or another error.
 	PutCustomers(ctx context.Context, writes []CustomerWrite) (errs []error, err error)
 	// GetCustomerLink reads a customer's link on a connection (ErrNotFound when never pushed).
