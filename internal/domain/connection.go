@@ -83,6 +83,8 @@ type Rules struct {
 	DefaultPaymentTerms string `json:"default_payment_terms,omitempty"`
 	// CreateMissingProducts lets the hub create ERP products on the store when no mapping exists.
 	CreateMissingProducts bool `json:"create_missing_products,omitempty"`
+	// ImportUnmatched lets the first sync create hub products from store items no ERP product matches (seed 004).
+	ImportUnmatched bool `json:"import_unmatched,omitempty"`
 }
 
 // StatusMap maps platform order statuses to what the hub does with them, and hub

@@ -66,3 +66,21 @@ type CatalogItem struct {
 	Images      []string          `json:"images,omitempty"`
 	Attributes  map[string]string `json:"attributes,omitempty"`
 }
+
+// CustomerLister pages through the platform's customers, so the first sync can link them
+// to ERP customers instead of creating duplicates (Mercos clientes).
+type CustomerLister interface {
+	ListCustomers(ctx context.Context, conn domain.Connection, cursor string) (CustomerPage, error)
+}
+
+// CustomerPage is one page of customers. Next is "" on the last page.
+type CustomerPage struct {
+	Customers []PlatformCustomer
+	Next      string
+}
+
+// PlatformCustomer is one customer as the platform holds it, with its platform id.
+type PlatformCustomer struct {
+	PlatformID string
+	Customer   domain.Customer
+}
