@@ -17,8 +17,8 @@ func TestListCustomersPages(t *testing.T) {
 	for i := range 5 {
 		doc := "1122233300018" + strconv.Itoa(i)
 		id := e.sim.AddCustomer(testStore, map[string]any{"razao_social": "Cliente " + strconv.Itoa(i), "tipo": "J",
-			"cnpj": doc[:2] + "." + doc[2:5] + "." + doc[5:8] + "/" + doc[8:12] + "-" + doc[12:],
-			"emails": []map[string]any{{"email": "Compras" + strconv.Itoa(i) + "@Example.com"}},
+			"cnpj":             doc[:2] + "." + doc[2:5] + "." + doc[5:8] + "/" + doc[8:12] + "-" + doc[12:],
+			"emails":           []map[string]any{{"email": "Compras" + strconv.Itoa(i) + "@Example.com"}},
 			"ultima_alteracao": "2024-05-01 10:00:0" + strconv.Itoa(max(i, 1))})
 		want[strconv.FormatInt(id, 10)] = doc
 	}
