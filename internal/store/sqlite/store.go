@@ -233,6 +233,11 @@ var migrations = []string{
 		PRIMARY KEY (tenant, id)
 	) WITHOUT ROWID;
 	CREATE INDEX jobs_started ON jobs(tenant, started_at_ns DESC, id DESC);`,
+	// Operator keys: the backfill takes hashes already in the JSON data (written by a
+	// binary that knew the field before this column existed).
+	`ALTER TABLE tenants ADD COLUMN operator_key_hash TEXT NOT NULL DEFAULT '';
+	UPDATE tenants SET operator_key_hash = COALESCE(json_extract(data, '$.operator_key_hash'), '');
+	CREATE UNIQUE INDEX tenants_operator_key ON tenants(operator_key_hash) WHERE operator_key_hash <> '';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -23,13 +23,15 @@ func (s *Store) PutTenant(ctx context.Context, t domain.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("put tenant %s: encode: %w", t.ID, err)
 	}
+	// Replacing the row replaces both key columns, so a rotated key stops matching at once.
 	_, err = s.write.ExecContext(ctx,
-		`INSERT INTO tenants (id, api_key_hash, data) VALUES (?, ?, ?)
-		 ON CONFLICT (id) DO UPDATE SET api_key_hash = excluded.api_key_hash, data = excluded.data`,
-		t.ID, t.APIKeyHash, string(data))
+		`INSERT INTO tenants (id, api_key_hash, operator_key_hash, data) VALUES (?, ?, ?, ?)
+		 ON CONFLICT (id) DO UPDATE SET api_key_hash = excluded.api_key_hash,
+		 operator_key_hash = excluded.operator_key_hash, data = excluded.data`,
+		t.ID, t.APIKeyHash, t.OperatorKeyHash, string(data))
 	if err != nil {
 		if isUniqueViolation(err) {
-			return fmt.Errorf("put tenant %s: api key hash belongs to another tenant: %w", t.ID, store.ErrConflict)
+			return fmt.Errorf("put tenant %s: api or operator key hash belongs to another tenant: %w", t.ID, store.ErrConflict)
 		}
 		return fmt.Errorf("put tenant %s: %w", t.ID, err)
 	}
@@ -54,6 +56,19 @@ func (s *Store) TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.
 	var t domain.Tenant
 	if err := s.getJSON(ctx, &t, `SELECT data FROM tenants WHERE api_key_hash = ?`, keyHash); err != nil {
 		return domain.Tenant{}, fmt.Errorf("tenant by api key: %w", err)
+	}
+	return t, nil
+}
+
+// TenantByOperatorKeyHash finds the tenant whose operator key hashes to keyHash.
+func (s *Store) TenantByOperatorKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error) {
+	if keyHash == "" {
+		// "" means "no operator key": it must never open a tenant's operator views.
+		return domain.Tenant{}, fmt.Errorf("tenant by operator key: empty hash: %w", store.ErrNotFound)
+	}
+	var t domain.Tenant
+	if err := s.getJSON(ctx, &t, `SELECT data FROM tenants WHERE operator_key_hash = ?`, keyHash); err != nil {
+		return domain.Tenant{}, fmt.Errorf("tenant by operator key: %w", err)
 	}
 	return t, nil
 }

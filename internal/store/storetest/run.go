@@ -48,6 +48,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"JobRace", testJobRace},
 		{"JobTenants", testJobTenants},
 		{"ListJobs", testListJobs},
+		{"ListSKUs", testListSKUs},
+		{"ListCustomers", testListCustomers},
+		{"OperatorKeys", testOperatorKeys},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
