@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ponte-hub/ponte/internal/adminui"
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
 	"github.com/ponte-hub/ponte/internal/platform"
@@ -76,6 +77,9 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("GET /v1/erp/orders/{id}", a.tenantOnly(a.ordersOn(a.getOrder)))
 	mux.Handle("POST /v1/erp/orders/{id}/ack", a.tenantOnly(a.ordersOn(a.postAck)))
 	mux.Handle("GET /v1/erp/purchase-needs", a.tenantOnly(a.ordersOn(a.getPurchaseNeeds)))
+	// The operator's page: static files that call the routes above with the operator key.
+	mux.Handle("GET /admin/{path...}", http.StripPrefix("/admin", adminui.Handler()))
+	mux.Handle("GET /admin", http.RedirectHandler("/admin/", http.StatusMovedPermanently))
 	return a.withRequestID(mux)
 }
 
