@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 endpoint=$(bash scripts/aws-emulator.sh start)
 echo "AWS API emulator: moto server at $endpoint"
 export PONTE_AWS_ENDPOINT="$endpoint" PONTE_REQUIRE_AWS=1
+browser=$(bash scripts/browser.sh)
+echo "Browser for the operator page's tests: $browser"
+export PONTE_CHROMIUM="$browser" PONTE_REQUIRE_BROWSER=1
 go vet ./...
 # Contract suites run verbose into a log; the summary keeps the lines naming each backend
 # and the server it ran against.
