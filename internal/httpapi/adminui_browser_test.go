@@ -52,6 +52,7 @@ func TestAdminPageRetryInBrowser(t *testing.T) {
 		}
 	}
 	failShot := screenshot(t, ctx, "li.failure", "1-failure.png")
+	pageShot := screenshot(t, ctx, "", "0-page.png")
 
 	e.sim.AddProduct("s1", "103", 0, decimal.Zero)
 	browse(t, ctx, chromedp.Click(chromedp.CSS("li.failure button.retry")),
@@ -75,6 +76,7 @@ func TestAdminPageRetryInBrowser(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
+	checkPNG(t, "whole page", pageShot, "red-ish", func(r, g, b uint32) bool { return r > 150 && g < 90 && b < 90 })
 	checkPNG(t, "failure row", failShot, "red-ish", func(r, g, b uint32) bool { return r > 150 && g < 90 && b < 90 })
 	checkPNG(t, "success banner", okShot, "green-ish", func(r, g, b uint32) bool { return g > 80 && g > r+40 && g > b+20 })
 }
@@ -195,13 +197,17 @@ func text(t *testing.T, ctx context.Context, css string) string {
 	return strings.TrimSpace(s)
 }
 
-// screenshot captures one element, keeps it under t.TempDir() and, when
-// PONTE_SCREENSHOT_DIR is set, copies it there for people to look at.
+// screenshot captures one element (the whole page when css is ""), keeps it under
+// t.TempDir() and, when PONTE_SCREENSHOT_DIR is set, copies it there for people to look at.
 func screenshot(t *testing.T, ctx context.Context, css, name string) []byte {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	b, err := chromedp.Run(sctx, chromedp.Screenshot(chromedp.CSS(css)))
+	shot := chromedp.FullScreenshot(100) // 100 means PNG
+	if css != "" {
+		shot = chromedp.Screenshot(chromedp.CSS(css))
+	}
+	b, err := chromedp.Run(sctx, shot)
 	if err != nil {
 		t.Fatalf("screenshot of %s: %v", css, err)
 	}

@@ -235,7 +235,7 @@ async function loadQueues() {
   const rows = (q.queues || []).map((x) => ({
     attrs: { class: x.tenant_dead > 0 ? "bad" : "" },
     cells: [x.name, num(x.waiting), num(x.in_flight), x.dead > 0 ? badge(num(x.dead), "bad") : num(x.dead),
-      num(x.tenant_dead), age(x.oldest_age_s)],
+      num(x.tenant_dead), x.waiting > 0 ? age(x.oldest_age_s) : "—"],
   }));
   const conns = (q.connections || []).map((c) => ({
     attrs: { class: c.dead > 0 ? "bad" : "" },
