@@ -358,7 +358,9 @@ async function loadReports() {
 
 function reportCard(j) {
   const r = j.report || {};
-  const counts = Object.entries(r).filter(([, v]) => typeof v === "number");
+  // A first sync reports per section (products, customers); a reconcile at the top level.
+  const p = j.kind === "first_sync" && r.products ? r.products : r;
+  const counts = Object.entries(p).filter(([, v]) => typeof v === "number");
   const status = { done: "good", failed: "bad", running: "warn" }[j.status] || "";
   const progress = j.total > 0 ? el("progress", { max: j.total, value: j.done, "aria-label": "progress" }) : el("progress", { "aria-label": "progress" });
   const card = el("article", { class: "job" },
@@ -368,10 +370,15 @@ function reportCard(j) {
     el("dl", { class: "facts" },
       el("dt", { text: "Started" }), el("dd", {}, when(j.started_at)),
       el("dt", { text: "Finished" }), el("dd", {}, when(j.finished_at))),
-    j.error ? el("p", { class: "error", text: j.error }) : null,
+    j.error || r.last_error ? el("p", { class: "error", text: j.error || r.last_error }) : null,
     counts.length ? el("dl", { class: "counts" }, counts.flatMap(([k, v]) => [el("dt", { text: k.replace(/_/g, " ") }), el("dd", { text: String(v) })])) : null);
   if (j.kind === "first_sync") {
-    card.append(matchList("Ambiguous", r.ambiguous, true), matchList("Unmatched", r.unmatched, false));
+    const list = (name) => p[name + "_items"] || (Array.isArray(p[name]) ? p[name] : []);
+    card.append(matchList("Ambiguous", list("ambiguous"), true), matchList("Unmatched", list("unmatched"), false));
+    if (r.customers) {
+      card.append(el("h4", { text: "Customers" }), el("dl", { class: "counts" }, Object.entries(r.customers)
+        .filter(([, v]) => typeof v === "number").flatMap(([k, v]) => [el("dt", { text: k.replace(/_/g, " ") }), el("dd", { text: String(v) })])));
+    }
   } else {
     for (const k of ["drifted_skus", "failed_skus", "unmapped_items"]) {
       if (Array.isArray(r[k]) && r[k].length) card.append(el("p", { class: "note", text: k.replace(/_/g, " ") + ": " + r[k].join(", ") }));
@@ -395,11 +402,11 @@ function matchList(title, items, ambiguous) {
   wrap.append(el("ul", { class: "plain" }, items.map((it) => {
     const o = typeof it === "object" && it !== null ? it : { sku: String(it) };
     const label = [o.name, o.sku && "SKU " + o.sku, o.ean && "EAN " + o.ean, o.product_id && "product " + o.product_id,
-      o.variant_id && "variant " + o.variant_id, o.reason].filter(Boolean).join(" · ");
+      o.variant_id && "variant " + o.variant_id, o.code && "code " + o.code, o.reason, o.error].filter(Boolean).join(" · ");
     const candidates = (o.candidates || o.matches || []).map((c) => typeof c === "string" ? c : c.sku).filter(Boolean);
     return el("li", {}, el("span", { text: label || JSON.stringify(o) }),
       ambiguous && candidates.length ? el("span", { class: "muted", text: " — candidates: " + candidates.join(", ") }) : null,
-      addCodeForm(o.ean || o.sku || o.code || "", candidates));
+      addCodeForm(o.code || o.ean || o.sku || "", candidates));
   })));
   return wrap;
 }
