@@ -46,6 +46,9 @@ func (s *Service) syncCustomers(ctx context.Context, conn domain.Connection, j *
 		}
 		page, err := lister.ListCustomers(ctx, conn, cur)
 		if err != nil {
+			if cerr := ctx.Err(); cerr != nil {
+				return fmt.Errorf("first sync of %s stopped on page %d: %w (%v)", conn.ID, rep.Pages+1, cerr, err)
+			}
 			return fmt.Errorf("list customers of %s (page %d): %w", conn.ID, rep.Pages+1, err)
 		}
 		for _, pc := range page.Customers {

@@ -49,6 +49,9 @@ func (s *Service) run(ctx context.Context, j *store.Job, rep *Report) (fatal boo
 			}
 			page, err := reader.ListCatalog(ctx, conn, cur)
 			if err != nil {
+				if cerr := ctx.Err(); cerr != nil {
+					return false, fmt.Errorf("first sync of %s stopped on page %d: %w (%v)", conn.ID, rep.Pages+1, cerr, err)
+				}
 				return false, fmt.Errorf("list catalogue of %s (page %d): %w", conn.ID, rep.Pages+1, err)
 			}
 			for _, it := range page.Items {
