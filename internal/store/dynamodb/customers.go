@@ -76,7 +76,12 @@ func (s *Store) putCustomer(ctx context.Context, w store.CustomerWrite) error {
 	if w.ExpectedRev != 0 {
 		cond = expression.Name("rev").Equal(expression.Value(w.ExpectedRev))
 	}
-	err := s.putIf(ctx, custPK(r.Tenant, r.CustomerID), skState, r.Rev, r, cond)
+	it, err := newItem(custPK(r.Tenant, r.CustomerID), skState, r.Rev, r)
+	if err != nil {
+		return fmt.Errorf("put customer %s/%s: %w", r.Tenant, r.CustomerID, err)
+	}
+	customerListing.index(&it, r.Tenant, r.CustomerID)
+	err = s.putRowIf(ctx, it, nil, cond)
 	if isConditionFailed(err) {
 		return fmt.Errorf("customer %s/%s at rev %d: %w", r.Tenant, r.CustomerID, w.ExpectedRev, store.ErrConflict)
 	}

@@ -128,7 +128,12 @@ func (s *Store) putSKU(ctx context.Context, w store.SKUWrite) error {
 	if w.ExpectedRev != 0 {
 		cond = expression.Name("rev").Equal(expression.Value(w.ExpectedRev))
 	}
-	err := s.putIf(ctx, skuPK(st.Tenant, st.SKU), skState, st.Rev, st, cond)
+	it, err := newItem(skuPK(st.Tenant, st.SKU), skState, st.Rev, st)
+	if err != nil {
+		return fmt.Errorf("put sku %s/%s: %w", st.Tenant, st.SKU, err)
+	}
+	skuListing.index(&it, st.Tenant, st.SKU)
+	err = s.putRowIf(ctx, it, nil, cond)
 	if isConditionFailed(err) {
 		return fmt.Errorf("sku %s/%s at rev %d: %w", st.Tenant, st.SKU, w.ExpectedRev, store.ErrConflict)
 	}

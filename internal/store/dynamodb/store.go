@@ -3,13 +3,16 @@
 // Keys (every free-form component is escaped by esc, so no id can forge another's key):
 //
 //	TENANT#<id>            TENANT          tenant; gsi1 TENANTS / <id> lists every tenant
-//	APIKEY#<hash>          APIKEY          pointer to the tenant owning a key
+//	APIKEY#<hash>          APIKEY          pointer to the tenant owning an API key
+//	OPKEY#<hash>           OPKEY           pointer to the tenant owning an operator key
 //	CONN#<id>              CONN            connection; gsi1 T#<tenant>#CONNS / <id> lists a tenant's
-//	T#<tenant>#SKU#<sku>   STATE           SKU aggregate (rev guards optimistic writes)
+//	T#<tenant>#SKU#<sku>   STATE           SKU aggregate (rev guards optimistic writes); gsi1
+//	                                       SKUS#<tenant>#<shard> / <sku> lists a tenant's (listing.go)
 //	                       MAP#<conn>      mapping; gsi1 C#<conn>#P#<product>#V#<variant> / pk
 //	                       DESIRED#<conn>  desired state (rev only moves forward)
 //	                       PUSHED#<conn>   pushed state
-//	T#<tenant>#CUST#<id>   STATE           ERP customer (rev guards optimistic writes)
+//	T#<tenant>#CUST#<id>   STATE           ERP customer (rev guards optimistic writes); gsi1
+//	                                       CUSTS#<tenant>#<shard> / <id> lists a tenant's
 //	                       LINK#<conn>     customer link: platform id, pushed version (only moves forward)
 //	IDEM#<key>             IDEM            idempotency record; expires_at is the TTL attribute
 //	C#<conn>#DLV#<id>      DLV             raw delivery; gsi1 DLV#PENDING / <received>#<conn>#<id>
@@ -27,7 +30,8 @@
 // JSON string attribute "data": decimals encode as strings, never floats, and nested
 // maps keep their shape. Reads of base-table items are strongly consistent; the gsi1
 // lookups (ListTenants, ListConnections, MappingByPlatformID, ListUnprocessedDeliveries,
-// ListOrders by ERP state) are eventually consistent, as every GSI is.
+// ListOrders by ERP state, ListSKUs, ListCustomers) are eventually consistent, as every
+// GSI is.
 package dynamodb
 
 import (
@@ -70,9 +74,11 @@ type item struct {
 	GSI1SK string `dynamodbav:"gsi1sk,omitempty"`
 	Rev    int64  `dynamodbav:"rev"`
 	Data   string `dynamodbav:"data"`
-	// Tenant is set on APIKEY pointers; APIKeyHash on tenants (to retire a rotated key).
-	Tenant     string `dynamodbav:"tenant,omitempty"`
-	APIKeyHash string `dynamodbav:"api_key_hash,omitempty"`
+	// Tenant is set on APIKEY and OPKEY pointers; the key hashes on tenants (to retire
+	// a rotated key's pointer).
+	Tenant          string `dynamodbav:"tenant,omitempty"`
+	APIKeyHash      string `dynamodbav:"api_key_hash,omitempty"`
+	OperatorKeyHash string `dynamodbav:"operator_key_hash,omitempty"`
 	// WTok is a random token per conditional write; see ownRetry.
 	WTok string `dynamodbav:"wtok,omitempty"`
 }
@@ -84,6 +90,7 @@ func esc(s string) string { return escaper.Replace(s) }
 
 func tenantPK(id string) string       { return "TENANT#" + esc(id) }
 func apiKeyPK(hash string) string     { return "APIKEY#" + esc(hash) }
+func opKeyPK(hash string) string      { return "OPKEY#" + esc(hash) }
 func connPK(id string) string         { return "CONN#" + esc(id) }
 func tenantConnsGSI(t string) string  { return "T#" + esc(t) + "#CONNS" }
 func skuPK(tenant, sku string) string { return "T#" + esc(tenant) + "#SKU#" + esc(sku) }
@@ -98,12 +105,13 @@ func platformGSI(conn, p, v string) string {
 }
 
 // tenantsGSI is the gsi1 partition listing every tenant. No escaped id can produce it:
-// every other gsi1 key starts with "T#", "C#" or is DLV#PENDING.
+// every other gsi1 key starts with "T#", "C#", "SKUS#", "CUSTS#" or is DLV#PENDING.
 const tenantsGSI = "TENANTS"
 
 const (
 	skTenant = "TENANT"
 	skAPIKey = "APIKEY"
+	skOpKey  = "OPKEY"
 	skConn   = "CONN"
 	skState  = "STATE"
 	skIdem   = "IDEM"

@@ -14,15 +14,17 @@ import (
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
-// PutTenant writes the tenant and its APIKEY pointer in one transaction, retiring the
-// pointer of a rotated key. A key owned by another tenant, or a concurrent change of
-// this tenant's key, is store.ErrConflict.
+// PutTenant writes the tenant and the pointers of its API and operator keys in one
+// transaction, retiring the pointer of a rotated (or cleared) key. A key owned by
+// another tenant, or a concurrent change of this tenant's keys, is store.ErrConflict.
 func (s *Store) PutTenant(ctx context.Context, t domain.Tenant) error {
 	if t.ID == "" {
 		return fmt.Errorf("put tenant: empty id")
 	}
-	var old domain.Tenant
-	oldItem, err := s.getItem(ctx, tenantPK(t.ID), skTenant, &old)
+	// The row's key attributes, not its data, say which pointers exist: a tenant written
+	// before a key kind existed has neither attribute nor pointer for it.
+	var cur domain.Tenant
+	old, err := s.getItem(ctx, tenantPK(t.ID), skTenant, &cur)
 	exists := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("put tenant %s: read current: %w", t.ID, err)
@@ -32,20 +34,15 @@ func (s *Store) PutTenant(ctx context.Context, t domain.Tenant) error {
 	if err != nil {
 		return fmt.Errorf("put tenant %s: %w", t.ID, err)
 	}
-	it.APIKeyHash, it.WTok = t.APIKeyHash, newToken()
+	it.APIKeyHash, it.OperatorKeyHash, it.WTok = t.APIKeyHash, t.OperatorKeyHash, newToken()
 	it.GSI1PK, it.GSI1SK = tenantsGSI, esc(t.ID)
 	av, err := it.marshal()
 	if err != nil {
 		return fmt.Errorf("put tenant %s: %w", t.ID, err)
 	}
-	// The tenant write is conditional on the key hash we read, so two rotations racing
-	// cannot leave a pointer behind.
 	cond := expression.AttributeNotExists(expression.Name("pk"))
 	if exists {
-		cond = expression.Name("api_key_hash").Equal(expression.Value(oldItem.APIKeyHash))
-		if oldItem.APIKeyHash == "" {
-			cond = expression.AttributeNotExists(expression.Name("api_key_hash"))
-		}
+		cond = apiKey.unchanged(old.APIKeyHash).And(operatorKey.unchanged(old.OperatorKeyHash))
 	}
 	put, err := conditionalPut(s.table, av, cond)
 	if err != nil {
@@ -53,33 +50,15 @@ func (s *Store) PutTenant(ctx context.Context, t domain.Tenant) error {
 	}
 	put.ReturnValuesOnConditionCheckFailure = types.ReturnValuesOnConditionCheckFailureAllOld
 	ops := []types.TransactWriteItem{{Put: put}}
-
-	mine := expression.Name("tenant").Equal(expression.Value(t.ID))
-	if t.APIKeyHash != "" {
-		ptr := map[string]types.AttributeValue{
-			"pk":     &types.AttributeValueMemberS{Value: apiKeyPK(t.APIKeyHash)},
-			"sk":     &types.AttributeValueMemberS{Value: skAPIKey},
-			"tenant": &types.AttributeValueMemberS{Value: t.ID},
-		}
-		put, err := conditionalPut(s.table, ptr, expression.AttributeNotExists(expression.Name("pk")).Or(mine))
+	for _, k := range []struct {
+		tenantKey
+		old string
+	}{{apiKey, old.APIKeyHash}, {operatorKey, old.OperatorKeyHash}} {
+		moves, err := k.moves(s.table, t.ID, k.old, k.of(t))
 		if err != nil {
-			return fmt.Errorf("put tenant %s: %w", t.ID, err)
+			return fmt.Errorf("put tenant %s: %s: %w", t.ID, k.name, err)
 		}
-		ops = append(ops, types.TransactWriteItem{Put: put})
-	}
-	if oldHash := oldItem.APIKeyHash; exists && oldHash != "" && oldHash != t.APIKeyHash {
-		// A pointer already gone (deleted by hand, say) must not block the rotation.
-		gone := expression.AttributeNotExists(expression.Name("pk"))
-		e, err := expression.NewBuilder().WithCondition(gone.Or(mine)).Build()
-		if err != nil {
-			return fmt.Errorf("put tenant %s: build condition: %w", t.ID, err)
-		}
-		ops = append(ops, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.table), Key: keyOf(apiKeyPK(oldHash), skAPIKey),
-			ConditionExpression:       e.Condition(),
-			ExpressionAttributeNames:  e.Names(),
-			ExpressionAttributeValues: e.Values(),
-		}})
+		ops = append(ops, moves...)
 	}
 	if _, err := s.client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: ops}); err != nil {
 		var tce *types.TransactionCanceledException
@@ -113,32 +92,6 @@ func (s *Store) GetTenant(ctx context.Context, id string) (domain.Tenant, error)
 	var t domain.Tenant
 	if _, err := s.getItem(ctx, tenantPK(id), skTenant, &t); err != nil {
 		return domain.Tenant{}, fmt.Errorf("get tenant %s: %w", id, err)
-	}
-	return t, nil
-}
-
-// TenantByAPIKeyHash follows the APIKEY pointer and re-checks the tenant's current hash,
-// so a pointer left by an interrupted rotation never authenticates.
-func (s *Store) TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error) {
-	if keyHash == "" {
-		return domain.Tenant{}, fmt.Errorf("tenant by api key: empty hash: %w", store.ErrNotFound)
-	}
-	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: aws.String(s.table), Key: keyOf(apiKeyPK(keyHash), skAPIKey), ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return domain.Tenant{}, fmt.Errorf("tenant by api key: %w", err)
-	}
-	tv, ok := out.Item["tenant"].(*types.AttributeValueMemberS)
-	if !ok {
-		return domain.Tenant{}, fmt.Errorf("tenant by api key: %w", store.ErrNotFound)
-	}
-	t, err := s.GetTenant(ctx, tv.Value)
-	if err != nil {
-		return domain.Tenant{}, fmt.Errorf("tenant by api key: %w", err)
-	}
-	if t.APIKeyHash != keyHash {
-		return domain.Tenant{}, fmt.Errorf("tenant by api key: key retired: %w", store.ErrNotFound)
 	}
 	return t, nil
 }
