@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"context"
 	"reflect"
 	"slices"
 	"testing"
@@ -8,6 +9,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/catalog"
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform/merchantpro/merchantprosim"
+	"github.com/ponte-hub/ponte/internal/store"
 )
 
 // seedMatching: ERP products and a store catalogue with one item per outcome.
@@ -156,5 +158,38 @@ func TestAdditionalCodeThenRerun(t *testing.T) {
 	}
 	if f.mapped(t, "1", "") != "INT-9" {
 		t.Error("not linked by the new additional code")
+	}
+}
+
+// racingERP writes the ERP's own product for a SKU just before the import's write, as a
+// concurrent ERP change would.
+type racingERP struct {
+	catalog.Store
+	f *fixture
+	t *testing.T
+}
+
+func (r racingERP) PutSKUs(ctx context.Context, w []store.SKUWrite) ([]error, error) {
+	r.f.erp(r.t, w[0].State.SKU, "")
+	return r.Store.PutSKUs(ctx, w)
+}
+
+// An import that loses to a concurrent ERP write links the ERP's product and leaves its
+// data alone.
+func TestImportLosesToERPWrite(t *testing.T) {
+	f := newFixture(t, domain.Rules{ImportUnmatched: true})
+	f.product(t, merchantprosim.Product{ID: 1, SKU: "NEW", Name: "store name"})
+	f.svc.Store = racingERP{Store: f.st, f: f, t: t}
+	_, rep := f.run(t)
+	if want := (catalog.Counts{Checked: 1, LinkedBySKU: 1}); !reflect.DeepEqual(counts(rep.Products), want) {
+		t.Errorf("counts %+v, want %+v", counts(rep.Products), want)
+	}
+	got, err := f.st.GetSKUs(f.ctx, "t1", []string{"NEW"})
+	must(t, err)
+	if p := got["NEW"].Product; p == nil || p.Name != "ERP NEW" || p.Version != 5 {
+		t.Errorf("ERP product overwritten: %+v", p)
+	}
+	if f.mapped(t, "1", "") != "NEW" {
+		t.Error("not linked")
 	}
 }
