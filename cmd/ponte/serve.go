@@ -59,7 +59,7 @@ func serve(ctx context.Context, args []string) error {
 			return fmt.Errorf("start demo: %w", err)
 		}
 		defer d.Close()
-		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "connections", d.Connections, "simulators", d.Simulators, "skus", demo.SKUs())
+		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "operator_key", demo.OperatorKey, "admin", "http://"+*addr+"/admin/", "connections", d.Connections, "simulators", d.Simulators, "skus", demo.SKUs())
 	}
 
 	srv := &http.Server{Addr: *addr, Handler: serveHandler(hub), ReadHeaderTimeout: 10 * time.Second}

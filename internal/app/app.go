@@ -93,7 +93,7 @@ func (h *Hub) wire() {
 	h.Dispatcher = &notify.Dispatcher{Tenants: h.Store, Secrets: h.Secrets, Acker: h.Orders, Now: now, Log: h.Log}
 	h.Ingest.Orders = h.Orders
 	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log,
-		Ops: h.Store, Queues: map[string]queue.Queue{}}
+		Ops: h.Store, Catalog: h.Store, Queues: map[string]queue.Queue{}}
 	for _, q := range append([]queue.Queue{h.Changes, h.OrderQueue, h.EventQueue}, slices.Collect(maps.Values(h.PushQueues))...) {
 		if q != nil {
 			h.API.Queues[q.Name()] = q

@@ -29,10 +29,13 @@ type Setup struct {
 
 // TenantSetup declares a tenant; APIKey is hashed before it is stored.
 type TenantSetup struct {
-	ID       string `json:"id"`
-	Name     string `json:"name"`
-	APIKey   string `json:"api_key"`
-	Currency string `json:"currency,omitempty"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	APIKey string `json:"api_key"`
+	// OperatorKey opens the operator's API and page (/v1/admin, /admin/); it must differ
+	// from every API key, so the ERP's key never doubles as the operator's.
+	OperatorKey string `json:"operator_key,omitempty"`
+	Currency    string `json:"currency,omitempty"`
 	// Endpoints receive the tenant's events (the ERP's order push among them); each
 	// endpoint's signing secret lives in Secrets under its secret_ref, key "secret".
 	Endpoints []domain.WebhookEndpoint `json:"endpoints,omitempty"`
@@ -75,12 +78,19 @@ func (s Setup) Validate() error {
 			return fmt.Errorf("tenants[%d].api_key: at least 8 characters", i)
 		case keys[t.APIKey]:
 			return fmt.Errorf("tenants[%d].api_key: already the key of another tenant", i)
+		case t.OperatorKey != "" && len(t.OperatorKey) < 12:
+			return fmt.Errorf("tenants[%d].operator_key: at least 12 characters", i)
+		case t.OperatorKey != "" && (keys[t.OperatorKey] || t.OperatorKey == t.APIKey):
+			return fmt.Errorf("tenants[%d].operator_key: already in use as another key", i)
 		}
 		if err := validateEndpoints(t.Endpoints, s.Secrets); err != nil {
 			return fmt.Errorf("tenants[%d].%w", i, err)
 		}
 		tenants[t.ID] = true
 		keys[t.APIKey] = true
+		if t.OperatorKey != "" {
+			keys[t.OperatorKey] = true
+		}
 	}
 	conns := map[string]bool{}
 	for i, c := range s.Connections {
@@ -124,8 +134,12 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		if old, err := h.Store.GetTenant(ctx, t.ID); err == nil {
 			created = old.CreatedAt
 		}
-		err := h.Store.PutTenant(ctx, domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: created,
-			Endpoints: t.Endpoints})
+		tenant := domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: created,
+			Endpoints: t.Endpoints}
+		if t.OperatorKey != "" {
+			tenant.OperatorKeyHash = httpapi.HashKey(t.OperatorKey)
+		}
+		err := h.Store.PutTenant(ctx, tenant)
 		if err != nil {
 			return fmt.Errorf("store tenant %s: %w", t.ID, err)
 		}

@@ -52,6 +52,14 @@ func TestSetupValidate(t *testing.T) {
 		{name: "tenant without id", mut: func(s *app.Setup) { s.Tenants[1].ID = "" }, field: "tenants[1].id"},
 		{name: "tenant key too short", mut: func(s *app.Setup) { s.Tenants[0].APIKey = "short" }, field: "tenants[0].api_key", also: "8 characters"},
 		{name: "tenant without key", mut: func(s *app.Setup) { s.Tenants[1].APIKey = "" }, field: "tenants[1].api_key"},
+		{name: "operator key", mut: func(s *app.Setup) { s.Tenants[0].OperatorKey = "operator-key-0001" }},
+		{name: "operator key too short", mut: func(s *app.Setup) { s.Tenants[0].OperatorKey = "op-short" }, field: "tenants[0].operator_key", also: "12 characters"},
+		{name: "operator key equals its API key", mut: func(s *app.Setup) { s.Tenants[1].OperatorKey = s.Tenants[1].APIKey + "" }, field: "tenants[1].operator_key"},
+		{name: "operator key is another tenant's API key", mut: func(s *app.Setup) { s.Tenants[1].OperatorKey = s.Tenants[0].APIKey }, field: "tenants[1].operator_key"},
+		{name: "API key is another tenant's operator key", mut: func(s *app.Setup) {
+			s.Tenants[0].OperatorKey = "operator-key-0001"
+			s.Tenants[1].APIKey = "operator-key-0001"
+		}, field: "tenants[1].api_key"},
 		{name: "connection without id", mut: func(s *app.Setup) { s.Connections[1].ID = "" }, field: "connections[1].id"},
 		{name: "connection of an unknown tenant", mut: func(s *app.Setup) { s.Connections[0].Tenant = "gamma" }, field: "connections[0].tenant", also: `"gamma"`},
 		{name: "connection without tenant", mut: func(s *app.Setup) { s.Connections[0].Tenant = "" }, field: "connections[0].tenant"},

@@ -22,6 +22,8 @@ import (
 const (
 	Tenant = "demo"
 	APIKey = "demo-key"
+	// OperatorKey opens the operator's page at /admin/ and the /v1/admin API.
+	OperatorKey = "demo-operator-key"
 )
 
 var products = []struct{ sku, name, price string }{
@@ -62,7 +64,7 @@ func (d *Demo) Close() {
 func Start(ctx context.Context, hub *app.Hub, simAddr string, platformNames []string) (*Demo, error) {
 	d := &Demo{Simulators: map[string]string{}}
 	setup := app.Setup{
-		Tenants: []app.TenantSetup{{ID: Tenant, Name: "Demo merchant", APIKey: APIKey, Currency: "BRL"}},
+		Tenants: []app.TenantSetup{{ID: Tenant, Name: "Demo merchant", APIKey: APIKey, OperatorKey: OperatorKey, Currency: "BRL"}},
 		Secrets: map[string]map[string]string{},
 	}
 	for i, name := range platformNames {

@@ -25,6 +25,7 @@ import (
 // Store is the part of the Store port the API reads directly.
 type Store interface {
 	TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
+	TenantByOperatorKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
 	GetConnection(ctx context.Context, id string) (domain.Connection, error)
 	GetMapping(ctx context.Context, tenant, connectionID, sku string) (domain.Mapping, error)
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
@@ -51,6 +52,11 @@ type API struct {
 	IdempotencyTTL time.Duration
 	// Ops and Queues serve the operator's routes (/v1/admin/...); nil Ops answers them 404.
 	Ops OpsStore
+	// Catalog serves the operator's catalogue routes (unmapped SKUs, additional codes);
+	// nil answers them 404.
+	Catalog CatalogStore
+	// FirstSync starts and reports first syncs; nil answers its routes 404.
+	FirstSync FirstSyncer
 	// Queues are every queue by name (changes, push-<platform>, orders, events).
 	Queues map[string]queue.Queue
 	// Observer, when set, hears every accepted batch (the bench times propagation from it).
@@ -64,14 +70,19 @@ func (a *API) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.Handle("POST /v1/erp/changes", a.tenantOnly(a.postChanges))
-	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}", a.tenantOnly(a.getSKUView))
-	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}/trace", a.tenantOnly(a.opsOn(a.getSKUTrace)))
-	mux.Handle("POST /v1/admin/connections/{id}/dry-run", a.tenantOnly(a.opsOn(a.postDryRun)))
-	mux.Handle("GET /v1/admin/queues", a.tenantOnly(a.opsOn(a.getQueues)))
-	mux.Handle("GET /v1/admin/failures", a.tenantOnly(a.opsOn(a.getFailures)))
-	mux.Handle("POST /v1/admin/failures/retry", a.tenantOnly(a.opsOn(a.postRetry)))
-	mux.Handle("GET /v1/admin/orders", a.tenantOnly(a.opsOn(a.getOrderReport)))
-	mux.Handle("GET /v1/admin/reports", a.tenantOnly(a.opsOn(a.getReports)))
+	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}", a.operatorOnly(a.getSKUView))
+	mux.Handle("GET /v1/admin/connections/{id}/skus/{sku}/trace", a.operatorOnly(a.opsOn(a.getSKUTrace)))
+	mux.Handle("POST /v1/admin/connections/{id}/dry-run", a.operatorOnly(a.opsOn(a.postDryRun)))
+	mux.Handle("GET /v1/admin/queues", a.operatorOnly(a.opsOn(a.getQueues)))
+	mux.Handle("GET /v1/admin/failures", a.operatorOnly(a.opsOn(a.getFailures)))
+	mux.Handle("POST /v1/admin/failures/retry", a.operatorOnly(a.opsOn(a.postRetry)))
+	mux.Handle("GET /v1/admin/orders", a.operatorOnly(a.opsOn(a.getOrderReport)))
+	mux.Handle("GET /v1/admin/reports", a.operatorOnly(a.opsOn(a.getReports)))
+	mux.Handle("GET /v1/admin/connections", a.operatorOnly(a.opsOn(a.getConnections)))
+	mux.Handle("GET /v1/admin/connections/{id}/unmapped", a.operatorOnly(a.catalogOn(a.getUnmapped)))
+	mux.Handle("POST /v1/admin/products/{sku}/codes", a.operatorOnly(a.catalogOn(a.postAdditionalCode)))
+	mux.Handle("POST /v1/admin/connections/{id}/first-sync", a.operatorOnly(a.firstSyncOn(a.postFirstSync)))
+	mux.Handle("GET /v1/admin/connections/{id}/first-sync", a.operatorOnly(a.firstSyncOn(a.getFirstSync)))
 	mux.HandleFunc("POST /v1/webhooks/{platform}/{connection}", a.postWebhook)
 	mux.Handle("GET /v1/erp/orders", a.tenantOnly(a.ordersOn(a.listOrders)))
 	mux.Handle("GET /v1/erp/orders/{id}", a.tenantOnly(a.ordersOn(a.getOrder)))
@@ -110,18 +121,24 @@ func logger(r *http.Request) *slog.Logger {
 	return slog.Default()
 }
 
-// tenantOnly authenticates the bearer key; the handler sees only its tenant's data.
+// tenantOnly authenticates the tenant's API key; the handler sees only its tenant's data.
 func (a *API) tenantOnly(h func(http.ResponseWriter, *http.Request, domain.Tenant)) http.Handler {
+	return a.bearer("tenant key", a.Store.TenantByAPIKeyHash, h)
+}
+
+// bearer authenticates the bearer key with lookup and hands the handler its tenant.
+func (a *API) bearer(what string, lookup func(context.Context, string) (domain.Tenant, error),
+	h func(http.ResponseWriter, *http.Request, domain.Tenant)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, key, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 		key = strings.TrimSpace(key)
 		if !strings.EqualFold(scheme, "Bearer") || key == "" {
-			writeError(w, http.StatusUnauthorized, "authorization", "missing bearer key: send 'Authorization: Bearer <tenant key>'")
+			writeError(w, http.StatusUnauthorized, "authorization", "missing bearer key: send 'Authorization: Bearer <"+what+">'")
 			return
 		}
-		t, err := a.Store.TenantByAPIKeyHash(r.Context(), HashKey(key))
+		t, err := lookup(r.Context(), HashKey(key))
 		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusUnauthorized, "authorization", "unknown key")
+			writeError(w, http.StatusUnauthorized, "authorization", "unknown "+what)
 			return
 		}
 		if err != nil {

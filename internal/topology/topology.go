@@ -443,7 +443,6 @@ func New(platformNames []string) Topology {
 	t.Functions = append(t.Functions, rec)
 	t.Functions = append(t.Functions, orderFunctions(platformNames, env, table, secretsOf, send, consume)...)
 
-	const erpWhy = "declared ahead of its handler; erp-api will serve it beside the ERP and admin routes"
 	t.Routes = []Route{
 		{Method: "POST", Path: "/v1/erp/changes", Function: ErpAPIID},
 		{Method: "GET", Path: "/v1/admin/connections/{id}/skus/{sku}", Function: ErpAPIID},
@@ -455,16 +454,19 @@ func New(platformNames []string) Topology {
 		{Method: "GET", Path: "/v1/erp/orders/{id}", Function: ErpAPIID},
 		{Method: "POST", Path: "/v1/erp/orders/{id}/ack", Function: ErpAPIID},
 		{Method: "GET", Path: "/v1/erp/purchase-needs", Function: ErpAPIID},
-		{Method: "ANY", Path: "/v1/admin/{proxy+}", Function: ErpAPIID, Why: erpWhy},
-		{Method: "GET", Path: "/admin", Function: ErpAPIID, Why: erpWhy},
-		{Method: "GET", Path: "/admin/{proxy+}", Function: ErpAPIID, Why: erpWhy},
+		// The operator's API and page (/admin/, static files and their API calls).
+		{Method: "ANY", Path: "/v1/admin/{proxy+}", Function: ErpAPIID},
+		{Method: "GET", Path: "/admin", Function: ErpAPIID},
+		{Method: "GET", Path: "/admin/{proxy+}", Function: ErpAPIID},
 	}
 
 	t.Schedules = []Schedule{{
 		Named:      Named{LogicalID: "ReconcileSchedule", Name: "ponte-{stage}-reconcile"},
-		Expression: "rate(15 minutes)",
+		// Every minute: each connection's reconcile_interval decides whether it is due, and
+		// started or crashed first syncs continue within a minute.
+		Expression: "rate(1 minute)",
 		Function:   ReconcileID,
-		// "*" asks for every connection; per-connection schedules join this group later.
+		// "*" asks for every due connection and every pending first sync.
 		Input:         `{"connection":"*"}`,
 		RoleLogicalID: "SchedulerRole",
 		RetryAttempts: 2,
