@@ -461,7 +461,7 @@ func New(platformNames []string) Topology {
 	}
 
 	t.Schedules = []Schedule{{
-		Named:      Named{LogicalID: "ReconcileSchedule", Name: "ponte-{stage}-reconcile"},
+		Named: Named{LogicalID: "ReconcileSchedule", Name: "ponte-{stage}-reconcile"},
 		// Every minute: each connection's reconcile_interval decides whether it is due, and
 		// started or crashed first syncs continue within a minute.
 		Expression: "rate(1 minute)",
