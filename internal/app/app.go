@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ponte-hub/ponte/internal/catalog"
 	"github.com/ponte-hub/ponte/internal/fanout"
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
@@ -43,6 +44,7 @@ type Hub struct {
 	Fanout     *fanout.Service
 	Pusher     *push.Service
 	Reconcile  *reconcile.Service
+	FirstSync  *catalog.Service
 	Orders     *orders.Service
 	Dispatcher *notify.Dispatcher
 	API        *httpapi.API
@@ -50,7 +52,8 @@ type Hub struct {
 	// Metrics is exposed at /metrics by `ponte serve` and flushed as EMF by the Lambdas.
 	Metrics *metrics.Registry
 
-	closers []func() error
+	firstSyncKick chan struct{}
+	closers       []func() error
 }
 
 // Workers sizes the local queue consumers.
@@ -87,13 +90,16 @@ func (h *Hub) wire() {
 		reconcileQueues[name] = q
 	}
 	h.Reconcile = &reconcile.Service{Store: h.Store, PushQueues: reconcileQueues, Connectors: h.Connectors, Now: now, Log: h.Log}
+	h.FirstSync = &catalog.Service{Store: h.Store, Connectors: h.Connectors, Now: now, Log: h.Log}
+	h.firstSyncKick = make(chan struct{}, 1)
 	h.Pusher = &push.Service{Store: h.Store, Connectors: h.Connectors, Now: now, Log: h.Log}
 	h.Orders = &orders.Service{Store: h.Store, Queue: h.OrderQueue, Changes: h.Changes, Connectors: h.Connectors, Now: now, Log: h.Log,
 		Events: &notify.Publisher{Tenants: h.Store, Queue: h.EventQueue, Now: now}}
 	h.Dispatcher = &notify.Dispatcher{Tenants: h.Store, Secrets: h.Secrets, Acker: h.Orders, Now: now, Log: h.Log}
 	h.Ingest.Orders = h.Orders
 	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log,
-		Ops: h.Store, Catalog: h.Store, Queues: map[string]queue.Queue{}}
+		Ops: h.Store, Catalog: h.Store, Queues: map[string]queue.Queue{},
+		FirstSync: &firstSyncAPI{svc: h.FirstSync, kick: h.firstSyncKick}}
 	for _, q := range append([]queue.Queue{h.Changes, h.OrderQueue, h.EventQueue}, slices.Collect(maps.Values(h.PushQueues))...) {
 		if q != nil {
 			h.API.Queues[q.Name()] = q

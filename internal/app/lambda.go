@@ -120,6 +120,11 @@ func (h *Hub) ReconcileFunction() func(context.Context, ReconcileEvent) (Reconci
 			return ReconcileResult{}, fmt.Errorf(`reconcile: the input names no connection (want {"connection":"<id>"} or {"connection":"*"})`)
 		case "*":
 			reports, err := h.Reconcile.RunDue(ctx)
+			// The same tick works started and crashed first syncs, stopping in time to
+			// save the page in hand; the next tick resumes what is left.
+			if fsErr := h.firstSyncsWithin(ctx, 20*time.Second); fsErr != nil && ctx.Err() == nil {
+				h.Log.Error("first sync: some runs failed", "err", fsErr)
+			}
 			if err != nil {
 				h.Log.Error("reconcile: some connections failed", "err", err)
 				if reports == nil {

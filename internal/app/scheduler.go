@@ -11,7 +11,8 @@ type Schedule struct {
 	// OrderPoll takes orders from polled platforms and sweeps unprocessed deliveries.
 	OrderPoll time.Duration
 	// Reconcile checks which connections are due (each has its own reconcile_interval)
-	// and runs them; a crashed run is resumed.
+	// and runs them; a crashed run is resumed. First syncs waiting for a worker or
+	// crashed are worked on the same tick (and at once when the API starts one).
 	Reconcile time.Duration
 }
 
@@ -29,6 +30,7 @@ func (h *Hub) RunScheduler(ctx context.Context, s Schedule) {
 		s.Reconcile = DefaultSchedule.Reconcile
 	}
 	go every(ctx, s.Reconcile, h.reconcileDue)
+	go h.runFirstSyncs(ctx, s.Reconcile)
 	every(ctx, s.OrderPoll, h.pollOrders)
 }
 

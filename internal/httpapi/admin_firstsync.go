@@ -14,6 +14,10 @@ import (
 // already in progress (answered 409).
 var ErrFirstSyncRunning = errors.New("a first sync of this connection is already running")
 
+// ErrFirstSyncUnsupported is what Start wraps when the connection cannot be synced (its
+// platform cannot list its catalogue, or it is disabled): answered 422.
+var ErrFirstSyncUnsupported = errors.New("this connection cannot run a first sync")
+
 // FirstSyncer starts a connection's first sync in the background and lists its runs.
 type FirstSyncer interface {
 	Start(ctx context.Context, tenant, connectionID string) (store.Job, error)
@@ -46,6 +50,9 @@ func (a *API) postFirstSync(w http.ResponseWriter, r *http.Request, t domain.Ten
 	switch {
 	case errors.Is(err, ErrFirstSyncRunning):
 		writeError(w, http.StatusConflict, "id", err.Error())
+		return
+	case errors.Is(err, ErrFirstSyncUnsupported):
+		writeError(w, http.StatusUnprocessableEntity, "id", err.Error())
 		return
 	case err != nil:
 		logger(r).Error("first sync did not start", "tenant", t.ID, "connection", conn.ID, "err", err)
