@@ -43,7 +43,9 @@ func TestAdminPageRetryInBrowser(t *testing.T) {
 	srv := httptest.NewServer(e.h)
 	t.Cleanup(srv.Close)
 
-	signIn(t, ctx, srv.URL+"/admin", keyA)
+	const opKeyA = "acme-operator-key-0001"
+	e.withOperatorKey(t, "acme", opKeyA)
+	signIn(t, ctx, srv.URL+"/admin", opKeyA)
 	browse(t, ctx, chromedp.WaitVisible(chromedp.CSS("li.failure")))
 	row := text(t, ctx, "li.failure")
 	for _, want := range []string{"not found on Tray", "SKU A-3", "push-tray", "Retry"} {
@@ -96,7 +98,11 @@ func TestAdminPageKeys(t *testing.T) {
 		t.Errorf("sign-in error %q, want the hub's 'unknown ...' answer", msg)
 	}
 
+	// Beta has its own operator key: its ERP key no longer opens the page, the operator's does.
+	e.withOperatorKey(t, "beta", opKeyB)
 	signIn(t, ctx, srv.URL+"/admin/", keyB)
+	browse(t, ctx, chromedp.WaitVisible(chromedp.CSS("#signin-error")), chromedp.WaitNotVisible(chromedp.CSS("#app")))
+	signIn(t, ctx, srv.URL+"/admin/", opKeyB)
 	browse(t, ctx, chromedp.WaitVisible(chromedp.CSS("#failures-empty")))
 	waitUpdated(t, ctx)
 	page := text(t, ctx, "#app")
