@@ -1,6 +1,7 @@
 // Command ponte is the local hub and ops CLI: `ponte serve` runs the HTTP API, the queue
 // workers and the embedded store in one process; `ponte bench` measures it; `ponte
-// reconcile` reads the stores back and corrects drift.
+// reconcile` reads the stores back and corrects drift; `ponte first-sync` links a store's
+// existing catalogue to the ERP's products.
 package main
 
 import (
@@ -21,6 +22,9 @@ commands:
           (each run is a stored job: an interrupted one resumes at the next run)
   reconcile -reports CONNECTION
           print the connection's last 10 reconciliation jobs with their reports as JSON
+  first-sync [-reports] CONNECTION
+          import the store's catalogue and link it to the ERP's products by SKU, EAN, additional code;
+          prints the report (ambiguous and unmatched items) as JSON; an interrupted run resumes
 `
 
 func main() {
@@ -38,6 +42,8 @@ func main() {
 		err = runBench(ctx, os.Args[2:])
 	case "reconcile":
 		err = runReconcile(ctx, os.Args[2:])
+	case "first-sync":
+		err = runFirstSync(ctx, os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -42,19 +42,7 @@ func runReconcile(ctx context.Context, args []string) error {
 		fs.Usage()
 		return errors.New("name one connection, or all")
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	var (
-		hub *app.Hub
-		err error
-	)
-	switch *backend {
-	case "embedded":
-		hub, err = app.OpenEmbedded(ctx, *data, log)
-	case "aws":
-		hub, err = app.OpenAWS(ctx, app.AWSConfigFromEnv(), log)
-	default:
-		return fmt.Errorf("-backend: %q is not embedded or aws", *backend)
-	}
+	hub, err := openHub(ctx, *backend, *data)
 	if err != nil {
 		return err
 	}
@@ -91,4 +79,16 @@ func runReconcile(ctx context.Context, args []string) error {
 		return errors.Join(err, encErr)
 	}
 	return err
+}
+
+// openHub opens the hub an ops command works on; logs go to stderr as JSON.
+func openHub(ctx context.Context, backend, data string) (*app.Hub, error) {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	switch backend {
+	case "embedded":
+		return app.OpenEmbedded(ctx, data, log)
+	case "aws":
+		return app.OpenAWS(ctx, app.AWSConfigFromEnv(), log)
+	}
+	return nil, fmt.Errorf("-backend: %q is not embedded or aws", backend)
 }

@@ -138,7 +138,7 @@ func (a *API) bearer(what string, lookup func(context.Context, string) (domain.T
 		}
 		t, err := lookup(r.Context(), HashKey(key))
 		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusUnauthorized, "authorization", "unknown "+what)
+			writeError(w, http.StatusUnauthorized, "authorization", "unknown key: not a "+what+" of this hub")
 			return
 		}
 		if err != nil {

@@ -44,13 +44,18 @@ func TestREADMEDemo(t *testing.T) {
 		t.Fatalf("README post: %d %s", rec.Code, rec.Body)
 	}
 
+	// The demo has an operator key: the ERP's key does not open the operator's views.
+	if rec := serve(h, req{Method: http.MethodGet, Path: viewPath("demo-tray-1", "DEMO-1"), Key: demo.APIKey}); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("the ERP key opened the SKU view: %d", rec.Code)
+	}
+
 	// Store 1 sells at the ERP price, store 2 at +10% ending in .90.
 	wantPrice := map[string]string{"demo-tray-1": "29.90", "demo-tray-2": "32.90"}
 	deadline := time.Now().Add(20 * time.Second)
 	for _, conn := range d.Connections {
 		var v httpapi.SKUView
 		for {
-			rec := serve(h, req{Method: http.MethodGet, Path: viewPath(conn, "DEMO-1"), Key: demo.APIKey})
+			rec := serve(h, req{Method: http.MethodGet, Path: viewPath(conn, "DEMO-1"), Key: demo.OperatorKey})
 			if rec.Code != http.StatusOK {
 				t.Fatalf("%s view: %d %s", conn, rec.Code, rec.Body)
 			}
