@@ -136,6 +136,9 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 	}
 	h.Connectors = platforms.Connectors(h.Secrets, log)
 	h.wire()
+	// On AWS a tenant's endpoint URL must not reach the metadata service or the VPC; an
+	// emulator endpoint means a local test run, whose ERP listens on loopback.
+	h.Dispatcher.PublicOnly = c.Endpoint == ""
 	return h, nil
 }
 

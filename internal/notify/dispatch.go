@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
@@ -48,10 +50,16 @@ type Dispatcher struct {
 	// Client sends the requests; nil means one that does not follow redirects (a
 	// redirected POST would lose its body or become a GET).
 	Client *http.Client
+	// PublicOnly makes the default Client refuse endpoints that resolve to private,
+	// loopback or link-local addresses (set on AWS; the local hub posts to localhost).
+	PublicOnly bool
 	// Acker is needed only when an endpoint has ERPOrders.
 	Acker Acker
 	Now   func() time.Time
 	Log   *slog.Logger
+
+	defaultOnce   sync.Once
+	defaultClient *http.Client
 }
 
 // envelope is the Standard Webhooks payload shape.
@@ -105,6 +113,9 @@ func (d *Dispatcher) Handle(ctx context.Context, msg queue.Message) error {
 		return worker.Dead("event %s: encode payload: %v", m.EventID, err)
 	}
 	status, header, answer, err := d.post(ctx, ep.URL, m.EventID, secret, body)
+	if errors.Is(err, errPrivateAddress) {
+		return worker.Dead("endpoint %s at %s: %v", ep.ID, host(ep.URL), errPrivateAddress)
+	}
 	if err != nil {
 		log.Warn("webhook delivery failed", "host", host(ep.URL), "attempt", msg.Attempts, "err", err)
 		return worker.Retry(0, fmt.Errorf("deliver event %s to endpoint %s: %w", m.EventID, ep.ID, err))
@@ -188,10 +199,23 @@ func (d *Dispatcher) client() *http.Client {
 	if d.Client != nil {
 		return d.Client
 	}
-	return &http.Client{
+	d.defaultOnce.Do(func() { d.defaultClient = d.newClient() })
+	return d.defaultClient
+}
+
+// newClient builds the default client once, so connections to an endpoint are reused.
+func (d *Dispatcher) newClient() *http.Client {
+	c := &http.Client{
 		Timeout:       RequestTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	if d.PublicOnly {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.Proxy = nil // a proxy would dial the private address on our behalf
+		t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: publicOnly}).DialContext
+		c.Transport = t
+	}
+	return c
 }
 
 func (d *Dispatcher) now() time.Time {
