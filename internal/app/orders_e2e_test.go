@@ -30,7 +30,7 @@ const (
 	shopTenant = "shop"
 	shopKey    = "shop-key-123"
 	shopSKU    = "CANECA"
-	erpSecret  = "erp-hook"
+	erpSecret  = app.EndpointSecretPrefix + "erp-hook"
 )
 
 var erpSigningSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))

@@ -127,6 +127,11 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
+	if h.Backend == "aws" {
+		if err := endpointSecretsReadable(s.Tenants); err != nil {
+			return err
+		}
+	}
 	now := time.Now().UTC()
 	tenantOf := map[string]string{}
 	for _, t := range s.Tenants {
@@ -206,6 +211,24 @@ func validateEndpoints(eps []domain.WebhookEndpoint, secrets map[string]map[stri
 			return fmt.Errorf("endpoints[%d].secret_ref: secret %q needs a \"secret\" value starting with whsec_", i, e.SecretRef)
 		}
 		ids[e.ID] = true
+	}
+	return nil
+}
+
+// EndpointSecretPrefix is where endpoint signing secrets live on AWS: the events function
+// may read only secrets under it (see internal/topology).
+const EndpointSecretPrefix = "webhooks/"
+
+// endpointSecretsReadable refuses, on AWS, an endpoint whose signing secret the events
+// function could not read: every delivery would otherwise dead-letter at runtime.
+func endpointSecretsReadable(tenants []TenantSetup) error {
+	for i, t := range tenants {
+		for j, ep := range t.Endpoints {
+			if !strings.HasPrefix(ep.SecretRef, EndpointSecretPrefix) {
+				return fmt.Errorf("tenants[%d].endpoints[%d].secret_ref: on AWS it must start with %q (the events function may read only there), got %q",
+					i, j, EndpointSecretPrefix, ep.SecretRef)
+			}
+		}
 	}
 	return nil
 }

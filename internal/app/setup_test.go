@@ -236,3 +236,29 @@ func testApplySetup(t *testing.T, hub *app.Hub) {
 		t.Fatalf("invalid setup partly applied: gamma %v", err)
 	}
 }
+
+// On AWS an endpoint whose signing secret lies outside webhooks/ would dead-letter every
+// delivery (the events function may read only there): the setup is refused up front.
+func TestApplySetupEndpointSecretsOnAWS(t *testing.T) {
+	s := validSetup()
+	s.Secrets["erp-hook"] = map[string]string{"secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}
+	s.Tenants[0].Endpoints = []domain.WebhookEndpoint{{ID: "erp", URL: "https://erp.example/hooks", SecretRef: "erp-hook"}}
+	err := openAWS(t).ApplySetup(context.Background(), s)
+	if err == nil || !strings.HasPrefix(err.Error(), "tenants[0].endpoints[0].secret_ref:") || !strings.Contains(err.Error(), `"webhooks/"`) {
+		t.Fatalf("AWS accepted a secret the events function cannot read: %v", err)
+	}
+	if err := openEmbedded(t).ApplySetup(context.Background(), s); err != nil {
+		t.Fatalf("embedded refused it: %v", err)
+	}
+	s.Secrets[app.EndpointSecretPrefix+"erp-hook"] = s.Secrets["erp-hook"]
+	s.Tenants[0].Endpoints[0].SecretRef = app.EndpointSecretPrefix + "erp-hook"
+	s.Tenants[0].OperatorKey = "acme-operator-key-1"
+	hub := openAWS(t)
+	if err := hub.ApplySetup(context.Background(), s); err != nil {
+		t.Fatalf("AWS refused a readable secret: %v", err)
+	}
+	tn, err := hub.Store.TenantByOperatorKeyHash(context.Background(), httpapi.HashKey("acme-operator-key-1"))
+	if err != nil || tn.ID != "acme" {
+		t.Fatalf("operator key: %+v %v", tn, err)
+	}
+}
