@@ -76,3 +76,25 @@ func TestOrderStateMetrics(t *testing.T) {
 		t.Fatalf("states %v, want %v", m.states, want)
 	}
 }
+
+// The ERP's refusal and cancel move orders too, and count like the platform's moves.
+func TestERPSideStateMetrics(t *testing.T) {
+	h := newHarness(t, domain.Rules{})
+	m := &metricsLog{}
+	refused := acceptedOrder(t, h, "A1", 1)
+	cancelled := acceptedOrder(t, h, "A2", 1)
+	h.svc.Metrics = m
+	if _, err := h.svc.Ack(ctx(t), "t1", refused.ID, Ack{Rejected: true, Reason: "customer blocked"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.Ack(ctx(t), "t1", refused.ID, Ack{Rejected: true, Reason: "customer blocked"}); err != nil {
+		t.Fatal(err) // a repeat writes nothing and counts nothing
+	}
+	if errs := h.svc.ApplyStatus(ctx(t), "t1", []domain.OrderStatusChange{{OrderID: cancelled.ID, Status: domain.FulfilCancelled, Version: 1}}); errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	want := []string{"testplat/rejected/" + domain.RejectERPRefused, "testplat/cancelled/"}
+	if !slices.Equal(m.states, want) {
+		t.Fatalf("states %v, want %v", m.states, want)
+	}
+}

@@ -37,6 +37,10 @@ func (s *Service) mutate(ctx context.Context, tenant, id string,
 		if err != nil {
 			return rec, false, fmt.Errorf("save order: %w", err)
 		}
+		if s.Metrics != nil && next.State != rec.State {
+			// The ERP's refusals and cancels count like the platform's.
+			s.Metrics.OrderState(next.Platform, next.State, next.Rejections[min(len(rec.Rejections), len(next.Rejections)):])
+		}
 		return next, true, nil
 	}
 	return domain.OrderRecord{}, false, fmt.Errorf("order %s kept changing; retry", id)
