@@ -156,6 +156,7 @@ function showApp() {
   $("app").hidden = false;
   $("session").hidden = false;
   connectionsKey = "";
+  reportsKey = "";
   refresh();
   startRefresh();
 }
@@ -347,12 +348,17 @@ function rejections(list) {
 
 // ---- reports
 
+let reportsKey = ""; // what was rendered, so an "Add code" form being filled in survives a refresh
+
 async function loadReports() {
   const f = new FormData($("reports-filter"));
   const qs = new URLSearchParams({ kind: f.get("kind") || "reconcile", limit: "10" });
   if (f.get("connection")) qs.set("connection", f.get("connection"));
   const rep = await api("GET", "/v1/admin/reports?" + qs);
   const jobs = rep.reports || [];
+  const key = qs + JSON.stringify(jobs);
+  if (key === reportsKey) return;
+  reportsKey = key;
   clear($("reports-body"), jobs.length ? jobs.map(reportCard) : empty("No " + qs.get("kind").replace("_", " ") + " runs yet."));
 }
 
