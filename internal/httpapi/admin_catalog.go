@@ -149,15 +149,7 @@ const maxCodeLen = 64
 // code belongs in the ERP too; a link made meanwhile stays.
 func (a *API) postAdditionalCode(w http.ResponseWriter, r *http.Request, t domain.Tenant) {
 	var in AdditionalCodeRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 4<<10))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body", "at most 4 KiB")
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("malformed JSON: %v", err))
+	if !decodeStrict(w, r, 4<<10, &in) {
 		return
 	}
 	code := strings.TrimSpace(in.Code)
@@ -203,4 +195,21 @@ func (a *API) postAdditionalCode(w http.ResponseWriter, r *http.Request, t domai
 		return
 	}
 	writeError(w, http.StatusConflict, "sku", "the product kept changing; retry")
+}
+
+// decodeStrict reads a JSON body of at most limit bytes into v, refusing unknown fields;
+// it answers 413 or 400 naming the body and returns false when the caller must stop.
+func decodeStrict(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "body", fmt.Sprintf("at most %d KiB", limit>>10))
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("malformed JSON: %v", err))
+		return false
+	}
+	return true
 }

@@ -1,10 +1,8 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"time"
@@ -193,15 +191,7 @@ type RetryResult struct {
 // every tenant's, so it is only ever called with ids checked to be the caller's.
 func (a *API) postRetry(w http.ResponseWriter, r *http.Request, t domain.Tenant) {
 	var in RetryRequest
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 256<<10))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "body", "at most 256 KiB")
-		return
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		writeError(w, http.StatusBadRequest, "body", fmt.Sprintf("malformed JSON: %v", err))
+	if !decodeStrict(w, r, 256<<10, &in) {
 		return
 	}
 	switch {
