@@ -81,20 +81,12 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = defaultMaxConcurrent
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
-		client = &http.Client{Transport: tr}
-	}
+	client := platform.HTTPClient(opts.HTTPClient, 64)
 	// Never follow redirects: a redirect to another host would carry Basic credentials
 	// along, and a shop answering the API with a redirect is misconfigured anyway.
 	cp := *client
 	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := platform.Logger(opts.Logger)
 	return &Connector{secrets: secrets, opts: opts, client: &cp, log: log, loc: bucharest(),
 		conns: map[string]*connState{}}
 }

@@ -85,17 +85,9 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.CacheTTL <= 0 {
 		opts.CacheTTL = 10 * time.Minute
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 16
-		client = &http.Client{Transport: tr}
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	return &Connector{secrets: secrets, opts: opts, client: client, log: log, sp: saoPaulo(), conns: map[string]*connState{}}
+	client := platform.HTTPClient(opts.HTTPClient, 16)
+	log := platform.Logger(opts.Logger)
+	return &Connector{secrets: secrets, opts: opts, client: client, log: log, sp: platform.SaoPaulo(), conns: map[string]*connState{}}
 }
 
 // Platform returns "mercos".
@@ -229,15 +221,6 @@ func permanent(op, format string, args ...any) *platform.Error {
 
 func transient(op, format string, args ...any) *platform.Error {
 	return &platform.Error{Platform: Name, Op: op, Kind: platform.Transient, Message: fmt.Sprintf(format, args...)}
-}
-
-// saoPaulo is Mercos' time zone (timestamps are Brazil local); Brazil has had no DST
-// since 2019, so a fixed -03:00 is the fallback when the zone database is missing.
-func saoPaulo() *time.Location {
-	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return loc
-	}
-	return time.FixedZone("BRT", -3*60*60)
 }
 
 // parseMercosTime reads "2024-04-10 15:45:00" or "2024-04-10T15:45:00" in Brazil time.

@@ -242,7 +242,7 @@ func FuzzNormaliseOrder(f *testing.F) {
 	f.Add([]byte(`[]`))
 	f.Add([]byte(`null`))
 	conn := domain.Connection{ID: "c1", Tenant: "t1"}
-	sp := saoPaulo()
+	sp := platform.SaoPaulo()
 	lk := lookups{products: map[int64]productRef{1001: {ID: 1001, Codigo: "A"}, 1003: {ID: 1003, ParentID: 1002}}}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := normaliseOrder(body, conn, "BRL", sp, lk)

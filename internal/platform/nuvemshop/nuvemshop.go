@@ -92,16 +92,8 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = 4
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 32
-		client = &http.Client{Transport: tr}
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	client := platform.HTTPClient(opts.HTTPClient, 32)
+	log := platform.Logger(opts.Logger)
 	return &Connector{secrets: secrets, opts: opts, client: client, log: log, conns: map[string]*connState{}}
 }
 

@@ -87,16 +87,8 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.StaleRetries <= 0 {
 		opts.StaleRetries = 2
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
-		client = &http.Client{Transport: tr}
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	client := platform.HTTPClient(opts.HTTPClient, 64)
+	log := platform.Logger(opts.Logger)
 	return &Connector{secrets: secrets, opts: opts, client: client, log: log, conns: map[string]*connState{}}
 }
 

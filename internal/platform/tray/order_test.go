@@ -90,7 +90,7 @@ func FuzzNormaliseOrder(f *testing.F) {
 	f.Add([]byte(`{"Order":[]}`))
 	f.Add([]byte(`null`))
 	conn := domain.Connection{ID: "c1", Tenant: "t1"}
-	sp := saoPaulo()
+	sp := platform.SaoPaulo()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		o, err := normaliseOrder(body, conn, "BRL", sp)
 		if err != nil {

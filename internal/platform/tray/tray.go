@@ -80,19 +80,11 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.StatusCacheTTL <= 0 {
 		opts.StatusCacheTTL = 10 * time.Minute
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 64
-		client = &http.Client{Transport: tr}
-	}
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	client := platform.HTTPClient(opts.HTTPClient, 64)
+	log := platform.Logger(opts.Logger)
 	return &Connector{
 		secrets: secrets, opts: opts, client: client, log: log,
-		sp: saoPaulo(), conns: make(map[string]*connState), rateWindow: time.Minute,
+		sp: platform.SaoPaulo(), conns: make(map[string]*connState), rateWindow: time.Minute,
 	}
 }
 
@@ -235,13 +227,4 @@ func transient(op, format string, args ...any) *platform.Error {
 
 func authErr(op, format string, args ...any) *platform.Error {
 	return &platform.Error{Platform: Name, Op: op, Kind: platform.Auth, Message: fmt.Sprintf(format, args...)}
-}
-
-// saoPaulo is Tray's time zone; Brazil dropped DST in 2019, so a fixed -03:00 is the
-// fallback when the zone database is missing.
-func saoPaulo() *time.Location {
-	if loc, err := time.LoadLocation("America/Sao_Paulo"); err == nil {
-		return loc
-	}
-	return time.FixedZone("BRT", -3*60*60)
 }

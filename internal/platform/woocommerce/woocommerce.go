@@ -86,20 +86,12 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = time.Minute
 	}
-	client := opts.HTTPClient
-	if client == nil {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
-		tr.MaxIdleConnsPerHost = 32
-		client = &http.Client{Transport: tr}
-	}
+	client := platform.HTTPClient(opts.HTTPClient, 32)
 	// Redirects would resend credentials elsewhere (and WooCommerce answers the API
 	// directly); a redirect is reported instead of followed.
 	cc := *client
 	cc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	log := opts.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+	log := platform.Logger(opts.Logger)
 	return &Connector{secrets: secrets, opts: opts, client: &cc, log: log, conns: make(map[string]*connState)}
 }
 
