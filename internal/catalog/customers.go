@@ -75,15 +75,6 @@ func (s *Service) syncCustomers(ctx context.Context, conn domain.Connection, j *
 	}
 }
 
-func digits(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return r
-		}
-		return -1
-	}, s)
-}
-
 func emailKey(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 func (w *custWork) index(ctx context.Context) error {
@@ -100,7 +91,7 @@ func (w *custWork) index(ctx context.Context) error {
 			return fmt.Errorf("index the ERP customers of %s: %w", w.conn.Tenant, err)
 		}
 		for _, r := range recs {
-			put(w.byDoc, digits(r.Customer.Document), r.CustomerID)
+			put(w.byDoc, domain.Digits(r.Customer.Document), r.CustomerID)
 			put(w.byEmail, emailKey(r.Customer.Email), r.CustomerID)
 		}
 		if next == "" {
@@ -114,7 +105,7 @@ func (w *custWork) index(ctx context.Context) error {
 }
 
 func (w *custWork) entry(pc platform.PlatformCustomer) CustomerEntry {
-	return CustomerEntry{PlatformID: pc.PlatformID, Name: pc.Customer.Name, Document: maskDocument(digits(pc.Customer.Document))}
+	return CustomerEntry{PlatformID: pc.PlatformID, Name: pc.Customer.Name, Document: maskDocument(domain.Digits(pc.Customer.Document))}
 }
 
 func (w *custWork) handle(ctx context.Context, pc platform.PlatformCustomer) {
@@ -122,7 +113,7 @@ func (w *custWork) handle(ctx context.Context, pc platform.PlatformCustomer) {
 	c.Checked++
 	var by string
 	var cands []string
-	if d := digits(pc.Customer.Document); d != "" && len(w.byDoc[d]) > 0 {
+	if d := domain.Digits(pc.Customer.Document); d != "" && len(w.byDoc[d]) > 0 {
 		by, cands = ByDocument, sorted(w.byDoc[d])
 	} else if e := emailKey(pc.Customer.Email); e != "" && len(w.byEmail[e]) > 0 {
 		by, cands = ByEmail, sorted(w.byEmail[e])

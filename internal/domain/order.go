@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Address is a postal address as the platform gave it.
 type Address struct {
@@ -71,4 +74,15 @@ type OrderStatusUpdate struct {
 	TrackingURL    string    `json:"tracking_url,omitempty"`
 	Carrier        string    `json:"carrier,omitempty"`
 	At             time.Time `json:"at"`
+}
+
+// Digits keeps the ASCII digits of s: documents (CPF/CNPJ), phones and postcodes arrive
+// with and without punctuation and compare on their digits.
+func Digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
 }

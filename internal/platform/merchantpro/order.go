@@ -2,6 +2,7 @@ package merchantpro
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -358,20 +359,20 @@ func customer(o, cust, billing obj) domain.Customer {
 		billing = obj{}
 	}
 	c := domain.Customer{
-		ExternalID:  firstNonEmpty(o.str("customer_id"), cust.str("id")),
-		CompanyName: firstNonEmpty(billing.str("company", "company_name"), cust.str("company", "company_name")),
-		Document: firstNonEmpty(billing.str("tax_code", "fiscal_code", "cui", "vat_code", "cnp"),
+		ExternalID:  cmp.Or(o.str("customer_id"), cust.str("id")),
+		CompanyName: cmp.Or(billing.str("company", "company_name"), cust.str("company", "company_name")),
+		Document: cmp.Or(billing.str("tax_code", "fiscal_code", "cui", "vat_code", "cnp"),
 			cust.str("tax_code", "fiscal_code", "cui", "cnp")),
-		Email: firstNonEmpty(o.str("email", "customer_email"), cust.str("email"), billing.str("email")),
+		Email: cmp.Or(o.str("email", "customer_email"), cust.str("email"), billing.str("email")),
 	}
-	c.Name = firstNonEmpty(strings.TrimSpace(cust.str("first_name", "firstname")+" "+cust.str("last_name", "lastname")),
+	c.Name = cmp.Or(strings.TrimSpace(cust.str("first_name", "firstname")+" "+cust.str("last_name", "lastname")),
 		cust.str("name"), strings.TrimSpace(billing.str("first_name", "firstname")+" "+billing.str("last_name", "lastname")),
 		billing.str("name", "full_name"), o.str("customer_name"))
 	if c.Name == "" {
 		c.Name = c.CompanyName
 	}
 	if c.CompanyName != "" {
-		c.TradeName = firstNonEmpty(billing.str("trade_name"), cust.str("trade_name"))
+		c.TradeName = cmp.Or(billing.str("trade_name"), cust.str("trade_name"))
 	}
 	seen := map[string]bool{}
 	// The shipping address's phone is the recipient's, not the customer's.
@@ -382,15 +383,6 @@ func customer(o, cust, billing obj) domain.Customer {
 		}
 	}
 	return c
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // orderTime reads a date as RFC 3339 or "2006-01-02 15:04:05" (Bucharest time), in UTC.

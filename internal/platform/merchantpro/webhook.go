@@ -2,6 +2,7 @@ package merchantpro
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -124,7 +125,7 @@ func ParseWebhook(body []byte, eventHeader, idHeader string) (platform.WebhookEv
 	if data == nil {
 		data = obj{}
 	}
-	ev.Topic = firstNonEmpty(o.str("event", "topic", "type", "event_type", "event_name"), eventHeader)
+	ev.Topic = cmp.Or(o.str("event", "topic", "type", "event_type", "event_name"), eventHeader)
 	if ev.Topic == "" {
 		return ev, sigError("field event is missing")
 	}
@@ -132,7 +133,7 @@ func ParseWebhook(body []byte, eventHeader, idHeader string) (platform.WebhookEv
 		return ev, sigError("field event is not a valid event name")
 	}
 	ev.Resource = resourceOf(ev.Topic)
-	id := firstNonEmpty(data.str("id", ev.Resource+"_id", "order_id"), o.str(ev.Resource+"_id", "resource_id", "order_id", "id"))
+	id := cmp.Or(data.str("id", ev.Resource+"_id", "order_id"), o.str(ev.Resource+"_id", "resource_id", "order_id", "id"))
 	if id == "" {
 		return ev, sigError("field data.id is missing")
 	}
@@ -140,7 +141,7 @@ func ParseWebhook(body []byte, eventHeader, idHeader string) (platform.WebhookEv
 		return ev, sigError("field data.id is not a valid id")
 	}
 	ev.ResourceID = id
-	ev.EventID = firstNonEmpty(o.str("event_id", "webhook_id", "delivery_id", "uuid"), idHeader)
+	ev.EventID = cmp.Or(o.str("event_id", "webhook_id", "delivery_id", "uuid"), idHeader)
 	if ev.EventID != "" && !printable(ev.EventID, 128) {
 		return ev, sigError("field event_id is not a valid id")
 	}

@@ -78,7 +78,7 @@ func customerLabel(c domain.Customer) string {
 	if c.ExternalID != "" {
 		return c.ExternalID
 	}
-	if d := digits(c.Document); d != "" {
+	if d := domain.Digits(c.Document); d != "" {
 		return "doc ..." + d[max(0, len(d)-4):] // no full documents in messages
 	}
 	return truncate(firstNonEmpty(c.CompanyName, c.Name), 40)
@@ -95,7 +95,7 @@ func clienteBody(c domain.Customer, create bool) (map[string]any, error) {
 	if t := strings.TrimSpace(c.TradeName); t != "" {
 		b["nome_fantasia"] = truncate(t, 100)
 	}
-	doc := digits(c.Document)
+	doc := domain.Digits(c.Document)
 	switch len(doc) {
 	case 0:
 	case 14:
@@ -138,7 +138,7 @@ func clienteBody(c domain.Customer, create bool) (map[string]any, error) {
 		set("bairro", a.Neighborhood)
 		set("cidade", a.City)
 		set("estado", strings.ToUpper(a.State))
-		set("cep", digits(a.PostalCode))
+		set("cep", domain.Digits(a.PostalCode))
 	}
 	return b, nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -238,7 +239,7 @@ func normaliseLine(it itemJSON, currency string, lk lookups) (domain.OrderLine, 
 func customerFrom(cl clienteJSON) domain.Customer {
 	c := domain.Customer{
 		Name: firstNonEmpty(cl.RazaoSocial.str(), cl.NomeFantasia.str()), TradeName: cl.NomeFantasia.str(),
-		Document: digits(cl.CNPJ.str()),
+		Document: domain.Digits(cl.CNPJ.str()),
 	}
 	if strings.EqualFold(cl.Tipo.str(), "J") || len(c.Document) == 14 {
 		c.CompanyName = cl.RazaoSocial.str()
@@ -249,7 +250,7 @@ func customerFrom(cl clienteJSON) domain.Customer {
 		}
 	}
 	for _, t := range cl.Telefones {
-		if v := t.Numero.str(); v != "" && !contains(c.Phones, v) {
+		if v := t.Numero.str(); v != "" && !slices.Contains(c.Phones, v) {
 			c.Phones = append(c.Phones, v)
 		}
 	}
@@ -273,7 +274,7 @@ func toAddress(a enderecoJSON, name string) *domain.Address {
 	return &domain.Address{
 		Name: name, Street: a.Endereco.str(), Number: a.Numero.str(), Complement: a.Complemento.str(),
 		Neighborhood: a.Bairro.str(), City: a.Cidade.str(), State: strings.ToUpper(a.Estado.str()),
-		PostalCode: digits(a.CEP.str()), Country: "BR",
+		PostalCode: domain.Digits(a.CEP.str()), Country: "BR",
 	}
 }
 
@@ -303,25 +304,6 @@ func orderTime(v string, sp *time.Location) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q is not YYYY-MM-DD HH:MM:SS", truncate(v, 40))
 	}
 	return t.UTC(), nil
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // lookupsFor refreshes the customer and product lookups when an order names ids they

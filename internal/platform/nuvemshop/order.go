@@ -2,11 +2,13 @@ package nuvemshop
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -143,14 +145,14 @@ func normaliseOrder(body []byte, conn domain.Connection, storeCurrency string) (
 	}
 	out := domain.Order{
 		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.Str(), Number: o.Number.Str(),
-		PlatformStatus: orderStatus(o), ShippingMethod: firstNonEmpty(o.ShippingOption.Str(), o.Shipping.Str()),
+		PlatformStatus: orderStatus(o), ShippingMethod: cmp.Or(o.ShippingOption.Str(), o.Shipping.Str()),
 		Lines: []domain.OrderLine{},
 	}
 	var pd struct {
 		Method flex `json:"method"`
 	}
 	asObject(o.PaymentDetails, &pd)
-	out.PaymentMethod = firstNonEmpty(pd.Method.Str(), o.GatewayName.Str(), o.Gateway.Str())
+	out.PaymentMethod = cmp.Or(pd.Method.Str(), o.GatewayName.Str(), o.Gateway.Str())
 	var err error
 	money := func(field string, v flex) domain.Money {
 		if err != nil {
@@ -215,7 +217,7 @@ func orderStatus(o orderJSON) string {
 	if ps := strings.ToLower(o.PaymentStatus.Str()); ps != "" {
 		return ps
 	}
-	return firstNonEmpty(strings.ToLower(o.Status.Str()), "open")
+	return cmp.Or(strings.ToLower(o.Status.Str()), "open")
 }
 
 func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
@@ -237,20 +239,20 @@ func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
 func normaliseCustomer(out *domain.Order, o orderJSON) {
 	var cu customerJSON
 	asObject(o.Customer, &cu)
-	doc := digits(firstNonEmpty(cu.Identification.Str(), o.ContactIdentification.Str()))
+	doc := domain.Digits(cmp.Or(cu.Identification.Str(), o.ContactIdentification.Str()))
 	c := domain.Customer{
 		Tenant: out.Tenant, ExternalID: cu.ID.Str(),
-		Name:        firstNonEmpty(cu.Name.Str(), o.ContactName.Str(), o.BillingName.Str()),
-		CompanyName: firstNonEmpty(o.BillingBusinessName.Str(), cu.BusinessName.Str()),
-		TradeName:   firstNonEmpty(o.BillingTradeName.Str(), cu.TradeName.Str()),
+		Name:        cmp.Or(cu.Name.Str(), o.ContactName.Str(), o.BillingName.Str()),
+		CompanyName: cmp.Or(o.BillingBusinessName.Str(), cu.BusinessName.Str()),
+		TradeName:   cmp.Or(o.BillingTradeName.Str(), cu.TradeName.Str()),
 		Document:    doc,
-		Email:       strings.ToLower(firstNonEmpty(cu.Email.Str(), o.ContactEmail.Str())),
+		Email:       strings.ToLower(cmp.Or(cu.Email.Str(), o.ContactEmail.Str())),
 	}
 	if c.CompanyName == "" && len(doc) == 14 { // a CNPJ: the buyer is a company
 		c.CompanyName = c.Name
 	}
 	for _, p := range []string{cu.Phone.Str(), o.ContactPhone.Str(), o.BillingPhone.Str()} {
-		if isPhone(p) && !contains(c.Phones, p) {
+		if isPhone(p) && !slices.Contains(c.Phones, p) {
 			c.Phones = append(c.Phones, p)
 		}
 	}
@@ -296,15 +298,15 @@ func toAddress(a addressJSON, name, phone string) *domain.Address {
 		p = phone
 	}
 	return &domain.Address{
-		Name: firstNonEmpty(a.Name.Str(), name), Street: a.Address.Str(), Number: a.Number.Str(),
+		Name: cmp.Or(a.Name.Str(), name), Street: a.Address.Str(), Number: a.Number.Str(),
 		Complement: a.Floor.Str(), Neighborhood: a.Locality.Str(), City: a.City.Str(), State: a.Province.Str(),
-		PostalCode: digits(a.Zipcode.Str()), Country: strings.ToUpper(a.Country.Str()), Phone: p,
+		PostalCode: domain.Digits(a.Zipcode.Str()), Country: strings.ToUpper(a.Country.Str()), Phone: p,
 	}
 }
 
 // isPhone rejects what is obviously not a phone (the API's examples put e-mails there).
 func isPhone(s string) bool {
-	return s != "" && !strings.Contains(s, "@") && len(digits(s)) >= 6
+	return s != "" && !strings.Contains(s, "@") && len(domain.Digits(s)) >= 6
 }
 
 // moneyField parses an amount; empty means zero.
@@ -352,32 +354,4 @@ func apiTime(s string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, fmt.Errorf("%q is not an ISO 8601 time", truncate(s, 40))
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

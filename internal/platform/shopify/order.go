@@ -2,10 +2,12 @@ package shopify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,7 +148,7 @@ func parseRESTOrder(body []byte) (rawOrder, error) {
 		return rawOrder{}, fmt.Errorf("body is not a Shopify order: %s", jsonProblem(err))
 	}
 	r := rawOrder{
-		id: o.ID.str(), number: o.Name.str(), email: firstNonEmpty(o.Email.str(), o.ContactEmail.str()), phone: o.Phone.str(),
+		id: o.ID.str(), number: o.Name.str(), email: cmp.Or(o.Email.str(), o.ContactEmail.str()), phone: o.Phone.str(),
 		currency: o.Currency.str(), created: o.CreatedAt.str(), updated: o.UpdatedAt.str(), cancelled: o.CancelledAt.str(),
 		financial: o.FinancialStatus.str(), fulfillment: o.FulfillmentStatus.str(), total: o.TotalPrice.str(),
 		discounts: o.TotalDiscounts.str(), attrs: map[string]string{}, billing: o.BillingAddress, ship: o.ShippingAddress,
@@ -194,7 +196,7 @@ func parseRESTOrder(body []byte) (rawOrder, error) {
 		}
 		r.lines = append(r.lines, rawLine{
 			sku: li.SKU.str(), product: gidOf("Product", li.ProductID.str()), variant: gidOf("ProductVariant", li.VariantID.str()),
-			name: firstNonEmpty(li.Name.str(), li.Title.str()), quantity: li.Quantity.str(), price: li.Price.str(), discount: disc.String(),
+			name: cmp.Or(li.Name.str(), li.Title.str()), quantity: li.Quantity.str(), price: li.Price.str(), discount: disc.String(),
 		})
 	}
 	return r, nil
@@ -296,7 +298,7 @@ func parseGQLOrder(data []byte) (rawOrder, bool, error) {
 		return rawOrder{}, false, nil
 	}
 	r := rawOrder{
-		id: firstNonEmpty(o.LegacyResourceID.str(), numericID(o.ID.str())), number: o.Name.str(), email: o.Email.str(),
+		id: cmp.Or(o.LegacyResourceID.str(), numericID(o.ID.str())), number: o.Name.str(), email: o.Email.str(),
 		phone: o.Phone.str(), currency: o.CurrencyCode.str(), created: o.CreatedAt.str(), updated: o.UpdatedAt.str(),
 		cancelled: o.CancelledAt.str(), financial: o.DisplayFinancialStatus.str(), fulfillment: o.DisplayFulfillmentStatus.str(),
 		total: o.TotalPriceSet.amount(), discounts: o.TotalDiscountsSet.amount(), shipping: o.TotalShippingPriceSet.amount(),
@@ -324,7 +326,7 @@ func parseGQLOrder(data []byte) (rawOrder, bool, error) {
 				disc = disc.Add(d)
 			}
 		}
-		l := rawLine{sku: li.SKU.str(), name: firstNonEmpty(li.Name.str(), li.Title.str()), quantity: li.Quantity.str(),
+		l := rawLine{sku: li.SKU.str(), name: cmp.Or(li.Name.str(), li.Title.str()), quantity: li.Quantity.str(),
 			price: li.OriginalUnitPriceSet.amount(), discount: disc.String()}
 		if li.Variant != nil {
 			l.variant, l.ean = li.Variant.ID.str(), li.Variant.Barcode.str()
@@ -441,18 +443,18 @@ func normaliseCustomer(r rawOrder, tenant string) domain.Customer {
 			cu.CompanyName = a.Company.str()
 		}
 	}
-	cu.Email = strings.ToLower(firstNonEmpty(r.email, r.customer.email))
+	cu.Email = strings.ToLower(cmp.Or(r.email, r.customer.email))
 	for _, k := range documentKeys {
 		if v := r.attrs[k]; v != "" {
 			cu.Document = v
-			if d := digitsOnly(v); len(d) == 11 || len(d) == 14 { // CPF or CNPJ
+			if d := domain.Digits(v); len(d) == 11 || len(d) == 14 { // CPF or CNPJ
 				cu.Document = d
 			}
 			break
 		}
 	}
 	for _, p := range []string{r.customer.phone, r.phone, phoneOf(r.billing), phoneOf(r.ship)} {
-		if p != "" && !contains(cu.Phones, p) {
+		if p != "" && !slices.Contains(cu.Phones, p) {
 			cu.Phones = append(cu.Phones, p)
 		}
 	}
@@ -468,8 +470,8 @@ func phoneOf(a *rawAddress) string {
 }
 
 func addressName(a *rawAddress) string {
-	return firstNonEmpty(a.Name.str(), strings.TrimSpace(firstNonEmpty(a.FirstName.str(), a.GFirstName.str())+" "+
-		firstNonEmpty(a.LastName.str(), a.GLastName.str())))
+	return cmp.Or(a.Name.str(), strings.TrimSpace(cmp.Or(a.FirstName.str(), a.GFirstName.str())+" "+
+		cmp.Or(a.LastName.str(), a.GLastName.str())))
 }
 
 // toAddress maps a Shopify address. address1 "Rua X, 123" is split into street and
@@ -481,8 +483,8 @@ func toAddress(a *rawAddress) *domain.Address {
 	street, number := splitNumber(a.Address1.str())
 	return &domain.Address{
 		Name: addressName(a), Street: street, Number: number, Complement: a.Address2.str(), City: a.City.str(),
-		State:      firstNonEmpty(a.ProvinceCode.str(), a.GProvinceCode.str(), a.Province.str()),
-		PostalCode: a.Zip.str(), Country: firstNonEmpty(a.CountryCode.str(), a.GCountryCode.str(), a.Country.str()),
+		State:      cmp.Or(a.ProvinceCode.str(), a.GProvinceCode.str(), a.Province.str()),
+		PostalCode: a.Zip.str(), Country: cmp.Or(a.CountryCode.str(), a.GCountryCode.str(), a.Country.str()),
 		Phone: a.Phone.str(),
 	}
 }
@@ -583,34 +585,6 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func digitsOnly(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 const getOrderQuery = `query GetOrder($id: ID!, $after: String) {

@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -128,7 +129,7 @@ func parseDelivery(conn domain.Connection, req platform.WebhookRequest, currency
 	if err := json.Unmarshal(body, &ids); err != nil {
 		return platform.WebhookEvent{}, permanent(op, "body: %s", jsonProblem(err))
 	}
-	ev.ResourceID = firstNonEmpty(ids.ID.str(), ids.InventoryItemID.str())
+	ev.ResourceID = cmp.Or(ids.ID.str(), ids.InventoryItemID.str())
 	if ev.ResourceID == "" || !allDigits(ev.ResourceID) || len(ev.ResourceID) > 24 {
 		return platform.WebhookEvent{}, permanent(op, "field id is missing or not a Shopify id")
 	}

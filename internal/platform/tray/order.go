@@ -2,11 +2,13 @@ package tray
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -153,7 +155,7 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 	out := domain.Order{
 		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.Str(), Number: o.ID.Str(),
 		PlatformStatus: o.Status.Str(), ShippingMethod: o.Shipment.Str(),
-		PaymentMethod: firstNonEmpty(o.PaymentMethod.Str(), o.PaymentForm.Str()),
+		PaymentMethod: cmp.Or(o.PaymentMethod.Str(), o.PaymentForm.Str()),
 		Lines:         []domain.OrderLine{},
 	}
 	if out.PlatformStatus == "" {
@@ -215,7 +217,7 @@ func normaliseLine(p soldJSON, currency string) (domain.OrderLine, error) {
 	}
 	line := domain.OrderLine{
 		SKU: p.Reference.Str(), EAN: p.EAN.Str(), ProductID: zeroless(p.ProductID.Str()),
-		VariantID: zeroless(p.VariantID.Str()), Name: firstNonEmpty(p.Name.Str(), p.OriginalName.Str()),
+		VariantID: zeroless(p.VariantID.Str()), Name: cmp.Or(p.Name.Str(), p.OriginalName.Str()),
 		Quantity: qty, UnitPrice: price, Discount: domain.Money{Amount: decimal.Zero, Currency: currency},
 	}
 	return line, nil
@@ -228,18 +230,18 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 	}
 	doc := cu.CPF.Str()
 	if cu.Type.Str() == "1" || doc == "" {
-		doc = firstNonEmpty(cu.CNPJ.Str(), doc)
+		doc = cmp.Or(cu.CNPJ.Str(), doc)
 	}
 	out.Customer = domain.Customer{
 		Tenant: out.Tenant, ExternalID: zeroless(cu.ID.Str()), Name: cu.Name.Str(),
-		CompanyName: cu.CompanyName.Str(), Document: digits(doc), Email: strings.ToLower(cu.Email.Str()),
+		CompanyName: cu.CompanyName.Str(), Document: domain.Digits(doc), Email: strings.ToLower(cu.Email.Str()),
 	}
 	for _, p := range []string{cu.Phone.Str(), cu.Cellphone.Str()} {
-		if p != "" && !contains(out.Customer.Phones, p) {
+		if p != "" && !slices.Contains(out.Customer.Phones, p) {
 			out.Customer.Phones = append(out.Customer.Phones, p)
 		}
 	}
-	phone := firstNonEmpty(cu.Cellphone.Str(), cu.Phone.Str())
+	phone := cmp.Or(cu.Cellphone.Str(), cu.Phone.Str())
 	if main := toAddress(cu.addressJSON, cu.Name.Str(), phone); main != nil {
 		out.Customer.Address = main
 	}
@@ -270,9 +272,9 @@ func toAddress(a addressJSON, name, phone string) *domain.Address {
 		return nil
 	}
 	return &domain.Address{
-		Name: firstNonEmpty(a.Recipient.Str(), name), Street: a.Address.Str(), Number: a.Number.Str(),
+		Name: cmp.Or(a.Recipient.Str(), name), Street: a.Address.Str(), Number: a.Number.Str(),
 		Complement: a.Complement.Str(), Neighborhood: a.Neighborhood.Str(), City: a.City.Str(),
-		State: a.State.Str(), PostalCode: digits(a.ZipCode.Str()), Country: a.Country.Str(), Phone: phone,
+		State: a.State.Str(), PostalCode: domain.Digits(a.ZipCode.Str()), Country: a.Country.Str(), Phone: phone,
 	}
 }
 
@@ -310,38 +312,10 @@ func trayTime(date, hour string, sp *time.Location) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // zeroless maps Tray's "0" (no reference) to empty.
 func zeroless(s string) string {
 	if s == "0" {
 		return ""
 	}
 	return s
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

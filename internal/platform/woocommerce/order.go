@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -438,11 +439,11 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 	}
 	cu := domain.Customer{
 		Tenant: out.Tenant, ExternalID: idString(o.CustomerID), Name: firstNonEmpty(b.name(), sh.name()),
-		CompanyName: strings.TrimSpace(firstNonEmpty(b.Company, sh.Company)), Document: digits(doc),
+		CompanyName: strings.TrimSpace(firstNonEmpty(b.Company, sh.Company)), Document: domain.Digits(doc),
 		Email: strings.ToLower(strings.TrimSpace(b.Email)),
 	}
 	for _, p := range []string{b.Phone, firstNonEmpty(b.Cellphone, meta["_billing_cellphone"]), sh.Phone} {
-		if p = strings.TrimSpace(p); p != "" && !contains(cu.Phones, p) {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(cu.Phones, p) {
 			cu.Phones = append(cu.Phones, p)
 		}
 	}
@@ -494,23 +495,4 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-func digits(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
