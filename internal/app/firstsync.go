@@ -36,10 +36,6 @@ func (f *firstSyncAPI) Start(ctx context.Context, tenant, connectionID string) (
 	return j, nil
 }
 
-func (f *firstSyncAPI) Jobs(ctx context.Context, tenant, connectionID string, limit int) ([]store.Job, error) {
-	return f.svc.Jobs(ctx, tenant, connectionID, limit)
-}
-
 // runFirstSyncs works pending first syncs on every tick and whenever the API starts one.
 func (h *Hub) runFirstSyncs(ctx context.Context, every time.Duration) {
 	tick := time.NewTicker(every)

@@ -18,10 +18,10 @@ var ErrFirstSyncRunning = errors.New("a first sync of this connection is already
 // platform cannot list its catalogue, or it is disabled): answered 422.
 var ErrFirstSyncUnsupported = errors.New("this connection cannot run a first sync")
 
-// FirstSyncer starts a connection's first sync in the background and lists its runs.
+// FirstSyncer starts a connection's first sync in the background (its runs are jobs,
+// listed like every other).
 type FirstSyncer interface {
 	Start(ctx context.Context, tenant, connectionID string) (store.Job, error)
-	Jobs(ctx context.Context, tenant, connectionID string, limit int) ([]store.Job, error)
 }
 
 // FirstSyncStarted is the answer of POST /v1/admin/connections/{id}/first-sync.
@@ -74,14 +74,5 @@ func (a *API) getFirstSync(w http.ResponseWriter, r *http.Request, t domain.Tena
 	if !ok {
 		return
 	}
-	jobs, err := a.FirstSync.Jobs(r.Context(), t.ID, conn.ID, limit)
-	if err != nil {
-		logger(r).Error("list first syncs failed", "tenant", t.ID, "connection", conn.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
-		return
-	}
-	if jobs == nil {
-		jobs = []store.Job{}
-	}
-	writeJSON(w, http.StatusOK, ReportList{Reports: jobs})
+	a.writeJobs(w, r, t, store.JobFirstSync, conn.ID, limit)
 }

@@ -117,9 +117,14 @@ func (a *API) getReports(w http.ResponseWriter, r *http.Request, t domain.Tenant
 			return
 		}
 	}
+	a.writeJobs(w, r, t, kind, connID, limit)
+}
+
+// writeJobs answers a tenant's jobs of kind and connection ("" for any), newest first.
+func (a *API) writeJobs(w http.ResponseWriter, r *http.Request, t domain.Tenant, kind, connID string, limit int) {
 	jobs, err := a.Ops.ListJobs(r.Context(), t.ID, kind, connID, limit)
 	if err != nil {
-		logger(r).Error("list jobs failed", "tenant", t.ID, "err", err)
+		logger(r).Error("list jobs failed", "tenant", t.ID, "connection", connID, "err", err)
 		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
 		return
 	}
