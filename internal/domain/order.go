@@ -30,9 +30,15 @@ type Customer struct {
 	Email       string   `json:"email,omitempty"`
 	Phones      []string `json:"phones,omitempty"`
 	Address     *Address `json:"address,omitempty"`
+	// StateRegistration is a company's state tax registration (Brazil's inscrição
+	// estadual), as given: a number or "Isento" (exempt).
+	StateRegistration string `json:"state_registration,omitempty"`
 }
 
-// OrderLine is one line of a platform order.
+// OrderLine is one line of a platform order. UnitPrice is the price of one unit as the
+// platform states it, before the line's discount (with tax folded in only when the
+// order says TaxesIncluded); Discount is the whole line's discount, not per unit; Tax
+// is the whole line's tax.
 type OrderLine struct {
 	SKU       string `json:"sku"`
 	EAN       string `json:"ean,omitempty"`
@@ -42,6 +48,15 @@ type OrderLine struct {
 	Quantity  int64  `json:"quantity"`
 	UnitPrice Money  `json:"unit_price"`
 	Discount  Money  `json:"discount"`
+	Tax       *Money `json:"tax,omitempty"`
+}
+
+// Pickup is where the buyer collects the order instead of a delivery to an address
+// (a carrier agency or pickup point, e.g. a Correios agency on Tray).
+type Pickup struct {
+	ID      string   `json:"id,omitempty"`
+	Name    string   `json:"name,omitempty"`
+	Address *Address `json:"address,omitempty"`
 }
 
 // Order is the canonical order every connector normalises to.
@@ -54,14 +69,28 @@ type Order struct {
 	Customer       Customer    `json:"customer"`
 	Billing        *Address    `json:"billing,omitempty"`
 	Shipping       *Address    `json:"shipping,omitempty"`
+	Pickup         *Pickup     `json:"pickup,omitempty"`
 	Lines          []OrderLine `json:"lines"`
-	Discount       Money       `json:"discount"`
-	ShippingCost   Money       `json:"shipping_cost"`
-	Total          Money       `json:"total"`
-	PaymentMethod  string      `json:"payment_method,omitempty"`
-	ShippingMethod string      `json:"shipping_method,omitempty"`
-	PlacedAt       time.Time   `json:"placed_at"`
-	UpdatedAt      time.Time   `json:"updated_at"`
+	// Discount is every discount of the order (its lines' included), as a positive amount.
+	Discount     Money `json:"discount"`
+	ShippingCost Money `json:"shipping_cost"`
+	// Tax is the order's whole tax; nil when the platform states none. TaxesIncluded says
+	// unit prices and shipping already hold it (so it is not added again to the total).
+	Tax           *Money `json:"tax,omitempty"`
+	TaxesIncluded bool   `json:"taxes_included,omitempty"`
+	// Fees are other charges the buyer pays on top (payment surcharges or interest,
+	// handling fees), summed.
+	Fees           *Money    `json:"fees,omitempty"`
+	Total          Money     `json:"total"`
+	PaymentMethod  string    `json:"payment_method,omitempty"`
+	ShippingMethod string    `json:"shipping_method,omitempty"`
+	CouponCodes    []string  `json:"coupon_codes,omitempty"`
+	Note           string    `json:"note,omitempty"`
+	PlacedAt       time.Time `json:"placed_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+	// TotalMismatch is set by the hub (never by a connector) when Total differs from the
+	// sum of its parts; it says by how much, for the operator and the ERP.
+	TotalMismatch string `json:"total_mismatch,omitempty"`
 }
 
 // OrderStatusUpdate is what the hub writes back to a platform for an order.

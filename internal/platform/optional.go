@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
 )
@@ -83,4 +84,24 @@ type CustomerPage struct {
 type PlatformCustomer struct {
 	PlatformID string
 	Customer   domain.Customer
+}
+
+// OrderPollPacer gives the connector's default pace for order polling when the
+// connection's order_poll_interval setting is unset. Platforms whose orders come only by
+// polling (Mercos) answer 0: every scheduler tick. Connectors that do not implement it
+// are polled as a safety net for lost webhooks, every DefaultOrderPollInterval.
+type OrderPollPacer interface {
+	DefaultOrderPollInterval() time.Duration
+}
+
+// DefaultOrderPollInterval is the safety-net pace for platforms that also send webhooks:
+// a missed or disabled webhook is caught within minutes.
+const DefaultOrderPollInterval = 5 * time.Minute
+
+// TargetNormaliser puts a mapping's platform ids into the one form the connector's orders
+// and catalogue use, accepting every form the platform documents (Shopify: "632910392"
+// and "gid://shopify/Product/632910392"). Setup and mapping writes call it, so an order
+// line always finds its mapping whichever form the operator typed.
+type TargetNormaliser interface {
+	NormaliseTarget(t Target) (Target, error)
 }

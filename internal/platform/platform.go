@@ -143,3 +143,23 @@ func AsError(err error) *Error {
 	}
 	return &Error{Kind: Transient, Message: err.Error()}
 }
+
+// UnparseableError says a delivery passed the platform's signature check (or its
+// documented substitute) but its body is not what the connector can read. The hub
+// stores such a delivery, answers 2xx (platforms disable hooks that keep failing) and
+// sends it to the failure inbox, from where it is replayed once the parser is fixed.
+// VerifyWebhook returns it only after the signature is known good.
+type UnparseableError struct {
+	// Field names what did not parse ("body" when the body is not JSON at all), in the
+	// platform's own terms, e.g. "line_items[0].price".
+	Field string
+	Err   error
+}
+
+func (e *UnparseableError) Error() string { return "field " + e.Field + ": " + e.Err.Error() }
+func (e *UnparseableError) Unwrap() error { return e.Err }
+
+// Unparseable wraps a parse failure of a verified delivery.
+func Unparseable(field string, format string, args ...any) error {
+	return &UnparseableError{Field: field, Err: fmt.Errorf(format, args...)}
+}
