@@ -124,11 +124,14 @@ type OrderRecord struct {
 	State          OrderState `json:"state"`
 	PlatformStatus string     `json:"platform_status"`
 	// PlatformUpdatedAt is the newest platform update applied; older deliveries are ignored.
-	PlatformUpdatedAt time.Time        `json:"platform_updated_at"`
-	Order             Order            `json:"order"`
-	CustomerID        string           `json:"customer_id,omitempty"`
-	Lines             []ResolvedLine   `json:"lines,omitempty"`
-	Rejections        []OrderRejection `json:"rejections,omitempty"`
+	PlatformUpdatedAt time.Time `json:"platform_updated_at"`
+	// FetchedAt is when the hub began the platform read whose result this record holds
+	// (thin notifications): a notification received before it is already reflected.
+	FetchedAt  *time.Time       `json:"fetched_at,omitempty"`
+	Order      Order            `json:"order"`
+	CustomerID string           `json:"customer_id,omitempty"`
+	Lines      []ResolvedLine   `json:"lines,omitempty"`
+	Rejections []OrderRejection `json:"rejections,omitempty"`
 	// Reserved is the quantity this order holds per SKU right now.
 	Reserved     map[string]int64 `json:"reserved,omitempty"`
 	PaymentTerms string           `json:"payment_terms,omitempty"`

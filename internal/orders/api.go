@@ -31,6 +31,9 @@ type Receipt struct {
 	Duplicate bool `json:"duplicate"`
 	// Ignored is true for verified deliveries the hub does not act on (pings, other topics).
 	Ignored bool `json:"ignored,omitempty"`
+	// Unparsed says why a verified delivery could not be read: it is stored and in the
+	// failure inbox, to be replayed once the parser is fixed.
+	Unparsed string `json:"unparsed,omitempty"`
 }
 
 // Ack is the ERP's answer for an offered order: its own order number, or a refusal.

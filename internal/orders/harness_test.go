@@ -32,6 +32,9 @@ type testPlatform struct {
 	orders  map[string]domain.Order
 	written []domain.OrderStatusUpdate
 	failW   error
+	fetches int
+	// lenientIDs is the "fixed parser": it also reads numeric order ids.
+	lenientIDs bool
 }
 
 const testSecret = "s3cret"
@@ -50,17 +53,29 @@ func (p *testPlatform) VerifyWebhook(_ context.Context, _ domain.Connection, req
 		return platform.WebhookEvent{}, errors.New("bad signature")
 	}
 	var body struct {
-		ID    string        `json:"id"`
-		Order *domain.Order `json:"order"`
+		ID    json.RawMessage `json:"id"`
+		Order *domain.Order   `json:"order"`
 	}
 	if err := json.Unmarshal(req.Body, &body); err != nil {
-		return platform.WebhookEvent{}, err
+		return platform.WebhookEvent{}, platform.Unparseable("body", "%v", err)
 	}
-	return platform.WebhookEvent{Topic: "order", Resource: "order", ResourceID: body.ID, Order: body.Order}, nil
+	var id string
+	if len(body.ID) > 0 && json.Unmarshal(body.ID, &id) != nil {
+		var n json.Number
+		p.mu.Lock()
+		lenient := p.lenientIDs
+		p.mu.Unlock()
+		if !lenient || json.Unmarshal(body.ID, &n) != nil {
+			return platform.WebhookEvent{}, platform.Unparseable("id", "%s is not a string", body.ID)
+		}
+		id = n.String()
+	}
+	return platform.WebhookEvent{Topic: "order", Resource: "order", ResourceID: id, Order: body.Order}, nil
 }
 func (p *testPlatform) FetchOrder(_ context.Context, _ domain.Connection, id string) (domain.Order, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.fetches++
 	o, ok := p.orders[id]
 	if !ok {
 		return o, &platform.Error{Platform: "testplat", Op: "fetch_order", Kind: platform.Permanent, StatusCode: 404, Message: "no order " + id}

@@ -2,12 +2,15 @@ package orders
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
@@ -72,6 +75,10 @@ func (s *Service) receive(ctx context.Context, platformName, connectionID string
 		return Receipt{}, ErrUnknownConnection
 	}
 	ev, err := connector.VerifyWebhook(ctx, conn, req)
+	var unparsed *platform.UnparseableError
+	if errors.As(err, &unparsed) {
+		return s.storeUnparsed(ctx, conn, req, unparsed)
+	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}
@@ -80,32 +87,93 @@ func (s *Service) receive(ctx context.Context, platformName, connectionID string
 		return Receipt{Ignored: true}, nil
 	}
 	id := ev.EventID
-	if id == "" || len(id) > maxDeliveryIDLen {
-		sum := sha256.Sum256(req.Body)
-		id = "sha256:" + hex.EncodeToString(sum[:16])
+	switch {
+	case id != "" && len(id) <= maxDeliveryIDLen:
+	case ev.Order == nil:
+		id, err = thinDeliveryID(ev.ResourceID, s.now())
+		if err != nil {
+			return Receipt{}, err
+		}
+	default:
+		id = bodyDeliveryID(req.Body)
 	}
-	return s.store(ctx, conn, id, ev, req.Body)
+	return s.store(ctx, store.Delivery{ConnectionID: conn.ID, ID: id, Tenant: conn.Tenant, Platform: conn.Platform, Body: req.Body}, ev)
 }
 
-func (s *Service) store(ctx context.Context, conn domain.Connection, id string, ev platform.WebhookEvent, body []byte) (Receipt, error) {
-	raw, err := json.Marshal(ev)
-	if err != nil {
-		return Receipt{}, fmt.Errorf("encode event: %w", err)
+// thinDeliveryID names one thin notification. Tray sends the same body for every change
+// of an order, so a hash of it would file the cancellation as a repeat of the payment:
+// each notification is its own delivery and leads to a fetch, and the order's own
+// version decides whether anything changed (coalescing happens at the fetch).
+func thinDeliveryID(resourceID string, now time.Time) (string, error) {
+	var nonce [6]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return "", fmt.Errorf("delivery id: %w", err)
 	}
-	d := store.Delivery{ConnectionID: conn.ID, ID: id, Tenant: conn.Tenant, Platform: conn.Platform,
-		Event: raw, Body: body, ReceivedAt: s.now()}
+	ref := resourceID
+	if len(ref) > 64 {
+		sum := sha256.Sum256([]byte(ref))
+		ref = hex.EncodeToString(sum[:12])
+	}
+	return "thin:" + ref + ":" + strconv.FormatInt(now.UnixNano(), 36) + hex.EncodeToString(nonce[:]), nil
+}
+
+// bodyDeliveryID names a full-body delivery by its content: a platform's redelivery of
+// the same body is the same delivery.
+func bodyDeliveryID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return "sha256:" + hex.EncodeToString(sum[:16])
+}
+
+// storeUnparsed keeps a verified delivery whose body the connector cannot read, with the
+// request parts needed to verify and parse it again on replay. It is answered 2xx (the
+// platform would otherwise disable the hook) and its processing dead-letters it at once
+// with the parse error, so it waits in the failure inbox for the fixed parser.
+func (s *Service) storeUnparsed(ctx context.Context, conn domain.Connection, req platform.WebhookRequest, why *platform.UnparseableError) (Receipt, error) {
+	d := store.Delivery{ConnectionID: conn.ID, ID: "unparsed:" + bodyDeliveryID(req.Body), Tenant: conn.Tenant, Platform: conn.Platform,
+		Body: req.Body, Header: keptHeaders(req.Header), Query: req.Query}
+	s.log().Warn("verified delivery does not parse; stored for replay", "tenant", conn.Tenant, "connection", conn.ID,
+		"delivery", d.ID, "reason", why.Error())
+	r, err := s.store(ctx, d, platform.WebhookEvent{})
+	r.Unparsed = why.Error()
+	return r, err
+}
+
+// keptHeaders drops credentials a proxy or client may add; what a platform signs with
+// (its signature and topic headers) is kept for the replay.
+func keptHeaders(h http.Header) map[string][]string {
+	out := make(map[string][]string, len(h))
+	for k, v := range h {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Cookie", "Proxy-Authorization":
+			continue
+		}
+		out[k] = append([]string(nil), v...)
+	}
+	return out
+}
+
+// store saves a delivery with its event (none for an unparsed one) and queues it.
+func (s *Service) store(ctx context.Context, d store.Delivery, ev platform.WebhookEvent) (Receipt, error) {
+	if ev.Resource != "" {
+		raw, err := json.Marshal(ev)
+		if err != nil {
+			return Receipt{}, fmt.Errorf("encode event: %w", err)
+		}
+		d.Event = raw
+	}
+	d.ReceivedAt = s.now()
 	created, err := s.Store.PutDelivery(ctx, d)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("store delivery: %w", err)
 	}
 	if created {
-		m := message{Kind: kindDelivery, Tenant: conn.Tenant, Connection: conn.ID, Delivery: id}
+		m := message{Kind: kindDelivery, Tenant: d.Tenant, Connection: d.ConnectionID, Delivery: d.ID}
 		if err := s.send(ctx, m, 0); err != nil {
 			s.log().Warn("delivery stored but not queued; the sweeper will queue it",
-				"tenant", conn.Tenant, "connection", conn.ID, "delivery", id, "err", err)
+				"tenant", d.Tenant, "connection", d.ConnectionID, "delivery", d.ID, "err", err)
 		}
 	}
-	return Receipt{DeliveryID: id, Duplicate: !created}, nil
+	return Receipt{DeliveryID: d.ID, Duplicate: !created}, nil
 }
 
 // Sweep re-queues deliveries stored but never processed (a crash between storing and
@@ -176,7 +244,8 @@ func (s *Service) Poll(ctx context.Context, conn domain.Connection) (int, error)
 			o := p.Orders[i]
 			ev := platform.WebhookEvent{Topic: "poll", Resource: "order", ResourceID: o.PlatformID, Order: &o}
 			id := "poll:" + o.PlatformID + ":" + strconv.FormatInt(o.UpdatedAt.UnixNano(), 10)
-			if _, err := s.store(ctx, conn, id, ev, nil); err != nil {
+			d := store.Delivery{ConnectionID: conn.ID, ID: id, Tenant: conn.Tenant, Platform: conn.Platform}
+			if _, err := s.store(ctx, d, ev); err != nil {
 				return n, err
 			}
 			n++

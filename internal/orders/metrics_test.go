@@ -36,7 +36,8 @@ func TestWebhookOutcomeMetrics(t *testing.T) {
 	h := newHarness(t, domain.Rules{})
 	m := &metricsLog{}
 	h.svc.Metrics = m
-	good := h.delivery(map[string]any{"id": "9001"})
+	thin := h.delivery(map[string]any{"id": "9001"})
+	good := h.delivery(map[string]any{"id": "9001", "order": order("9001", "paid", t0, line("P-A", "", 1))})
 	bad := good
 	bad.Body = append([]byte(nil), good.Body...)
 	bad.Body[2] ^= 1
@@ -48,6 +49,9 @@ func TestWebhookOutcomeMetrics(t *testing.T) {
 	}{
 		{"testplat", "c1", good, "testplat/stored"},
 		{"testplat", "c1", good, "testplat/duplicate"},
+		// A thin notification is never a duplicate: the same ids may announce a new change.
+		{"testplat", "c1", thin, "testplat/stored"},
+		{"testplat", "c1", thin, "testplat/stored"},
 		{"testplat", "c1", bad, "testplat/bad_signature"},
 		{"testplat", "nope", good, "testplat/unknown_connection"},
 		{"made-up-platform", "c1", good, "unknown/unknown_connection"}, // URL names never become labels

@@ -44,7 +44,7 @@ func TestSameDeliveryFiftyTimesConcurrentlyMakesOneOrderAndOneReservation(t *tes
 		wg2.Add(1)
 		go func() {
 			defer wg2.Done()
-			_, err := h.svc.apply(ctx(t), h.conn, o)
+			_, err := h.svc.apply(ctx(t), h.conn, o, nil)
 			if err != nil {
 				t.Error(err)
 			}

@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -52,10 +53,6 @@ func (s *Service) handleDelivery(ctx context.Context, m message, attempts int) e
 }
 
 func (s *Service) processDelivery(ctx context.Context, d store.Delivery) (string, error) {
-	var ev platform.WebhookEvent
-	if err := json.Unmarshal(d.Event, &ev); err != nil {
-		return "", worker.Dead("stored event of delivery %s is not JSON: %v", d.ID, err)
-	}
 	conn, err := s.Store.GetConnection(ctx, d.ConnectionID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "connection removed", nil
@@ -67,15 +64,29 @@ func (s *Service) processDelivery(ctx context.Context, d store.Delivery) (string
 	if !ok {
 		return "", worker.Dead("no connector for platform %q", conn.Platform)
 	}
+	ev, err := s.deliveryEvent(ctx, conn, connector, d)
+	if err != nil {
+		return "", err
+	}
+	if ev.Resource != "order" || ev.ResourceID == "" && ev.Order == nil {
+		return "ignored: not an order event", nil
+	}
 	var o domain.Order
+	var fetchedAt *time.Time
 	if ev.Order != nil {
 		o = *ev.Order
 	} else {
-		// Thin webhooks (Tray, Nuvemshop) carry ids only: read the order as it is now.
+		// Thin notifications (Tray, Nuvemshop) carry ids only: read the order as it is now,
+		// unless a read begun after this notification arrived is already applied.
+		if at, ok := s.fetchedSince(ctx, conn, ev.ResourceID, d.ReceivedAt); ok {
+			return "coalesced: the order was read at " + at.Format(time.RFC3339Nano) + ", after this notification", nil
+		}
+		start := s.now()
 		o, err = connector.FetchOrder(ctx, conn, ev.ResourceID)
 		if err != nil {
 			return "", retryable("fetch order "+ev.ResourceID, err)
 		}
+		fetchedAt = &start
 	}
 	if o.PlatformID == "" {
 		o.PlatformID = ev.ResourceID
@@ -87,11 +98,50 @@ func (s *Service) processDelivery(ctx context.Context, d store.Delivery) (string
 	if o.UpdatedAt.IsZero() {
 		o.UpdatedAt = d.ReceivedAt
 	}
-	return s.apply(ctx, conn, o)
+	o.TotalMismatch = o.CheckTotal()
+	return s.apply(ctx, conn, o, fetchedAt)
+}
+
+// deliveryEvent is the delivery's verified event. A delivery stored without one (its
+// body did not parse) is verified and parsed again: after a parser fix, the operator's
+// retry from the failure inbox imports it; until then it is dead-lettered at once with
+// the field that failed, never retried in a loop.
+func (s *Service) deliveryEvent(ctx context.Context, conn domain.Connection, connector platform.Connector, d store.Delivery) (platform.WebhookEvent, error) {
+	var ev platform.WebhookEvent
+	if raw := bytes.TrimSpace(d.Event); len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
+		if err := json.Unmarshal(d.Event, &ev); err != nil {
+			return ev, worker.Dead("stored event of delivery %s is not JSON: %v", d.ID, err)
+		}
+		return ev, nil
+	}
+	ev, err := connector.VerifyWebhook(ctx, conn, platform.WebhookRequest{Header: d.Header, Query: d.Query, Body: d.Body})
+	var unparsed *platform.UnparseableError
+	if errors.As(err, &unparsed) {
+		return ev, worker.Dead("%s delivery %s does not parse (%s); retry it once the parser is fixed", conn.Platform, d.ID, unparsed.Error())
+	}
+	if err != nil {
+		return ev, worker.Dead("%s delivery %s no longer verifies: %v", conn.Platform, d.ID, err)
+	}
+	return ev, nil
+}
+
+// fetchCoalesceMargin covers clock differences between the hub's processes: a read must
+// begin this long after a notification arrived to count as reflecting it.
+const fetchCoalesceMargin = time.Second
+
+// fetchedSince says whether the order's record holds a platform read begun after a
+// notification received at `received` (with the margin), so reading again is wasted.
+func (s *Service) fetchedSince(ctx context.Context, conn domain.Connection, platformID string, received time.Time) (time.Time, bool) {
+	rec, err := s.Store.GetOrder(ctx, conn.Tenant, domain.OrderID(conn.ID, platformID))
+	if err != nil || rec.FetchedAt == nil {
+		return time.Time{}, false
+	}
+	return *rec.FetchedAt, rec.FetchedAt.After(received.Add(fetchCoalesceMargin))
 }
 
 // apply moves the order's one record forward with this platform version of it.
-func (s *Service) apply(ctx context.Context, conn domain.Connection, o domain.Order) (string, error) {
+// fetchedAt, when set, is when the platform read that gave o began.
+func (s *Service) apply(ctx context.Context, conn domain.Connection, o domain.Order, fetchedAt *time.Time) (string, error) {
 	id := domain.OrderID(conn.ID, o.PlatformID)
 	customerID, err := s.upsertCustomer(ctx, conn, o)
 	if err != nil {
@@ -109,6 +159,9 @@ func (s *Service) apply(ctx context.Context, conn domain.Connection, o domain.Or
 		next, events, err := s.transition(ctx, conn, prev, exists, o, customerID)
 		if err != nil {
 			return "", err
+		}
+		if fetchedAt != nil && (next.FetchedAt == nil || fetchedAt.After(*next.FetchedAt)) {
+			next.FetchedAt = fetchedAt
 		}
 		if exists && sameOutcome(prev, next) {
 			return "unchanged", s.flush(ctx, prev)
@@ -154,6 +207,9 @@ func (s *Service) transition(ctx context.Context, conn domain.Connection, prev d
 	next.Reserved = maps.Clone(prev.Reserved)
 	next.Order, next.Number, next.CustomerID = o, o.Number, customerID
 	statusChanged := exists && !strings.EqualFold(prev.PlatformStatus, o.PlatformStatus)
+	if o.TotalMismatch != "" && o.TotalMismatch != prev.Order.TotalMismatch {
+		next.Note(now, "check the amounts: "+o.TotalMismatch)
+	}
 	next.PlatformStatus, next.PlatformUpdatedAt, next.UpdatedAt = o.PlatformStatus, o.UpdatedAt, now
 	var events []string
 

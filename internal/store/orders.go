@@ -15,15 +15,21 @@ import (
 type Delivery struct {
 	ConnectionID string `json:"connection_id"`
 	// ID identifies the delivery within the connection: the platform's event id when it
-	// gives one, else a hash of the body. A redelivery of the same event has the same ID.
+	// gives one, else a hash of the body, so a redelivery of the same event has the same
+	// ID. A thin notification (ids only) without an event id gets an ID of its own:
+	// platforms send identical bodies for different changes of one order.
 	ID       string `json:"id"`
 	Tenant   string `json:"tenant"`
 	Platform string `json:"platform"`
 	// Event is the verified, parsed platform.WebhookEvent as JSON.
 	Event json.RawMessage `json:"event"`
 	// Body is the raw body as received (kept for the operator and for replays).
-	Body       []byte    `json:"body,omitempty"`
-	ReceivedAt time.Time `json:"received_at"`
+	Body []byte `json:"body,omitempty"`
+	// Header and Query are kept for a delivery whose body did not parse, so it can be
+	// verified and parsed again on replay (credentials headers are never kept).
+	Header     map[string][]string `json:"header,omitempty"`
+	Query      map[string][]string `json:"query,omitempty"`
+	ReceivedAt time.Time           `json:"received_at"`
 	// ProcessedAt is set once the order worker has handled the delivery; Outcome says how.
 	ProcessedAt *time.Time `json:"processed_at,omitempty"`
 	Outcome     string     `json:"outcome,omitempty"`

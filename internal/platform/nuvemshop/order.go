@@ -87,15 +87,32 @@ type lineJSON struct {
 }
 
 type orderJSON struct {
-	ID                    flex            `json:"id"`
-	Number                flex            `json:"number"`
-	Status                flex            `json:"status"`
-	PaymentStatus         flex            `json:"payment_status"`
-	ShippingStatus        flex            `json:"shipping_status"`
-	Currency              flex            `json:"currency"`
-	Discount              flex            `json:"discount"`
-	Total                 flex            `json:"total"`
-	ShippingCostCustomer  flex            `json:"shipping_cost_customer"`
+	ID             flex `json:"id"`
+	Number         flex `json:"number"`
+	Status         flex `json:"status"`
+	PaymentStatus  flex `json:"payment_status"`
+	ShippingStatus flex `json:"shipping_status"`
+	Currency       flex `json:"currency"`
+	// Money. "total" is the documented total; the older documented shape (the single
+	// order sample of resources/order.md) carries it in "price" instead. "discount" is
+	// every discount of the order; discount_coupon and discount_gateway are its parts.
+	Subtotal             flex            `json:"subtotal"`
+	Discount             flex            `json:"discount"`
+	DiscountCoupon       flex            `json:"discount_coupon"`
+	DiscountGateway      flex            `json:"discount_gateway"`
+	PromotionalDiscount  json.RawMessage `json:"promotional_discount"`
+	Total                flex            `json:"total"`
+	Price                flex            `json:"price"`
+	ShippingCostCustomer flex            `json:"shipping_cost_customer"`
+	ShippingCostOwner    flex            `json:"shipping_cost_owner"`
+	Coupon               json.RawMessage `json:"coupon"`
+	Note                 flex            `json:"note"`
+	// Pickup: shipping_pickup_type is "ship" or "pickup"; a pickup names the store
+	// branch (shipping_store_branch_name) and, for pickup points, shipping_pickup_details.
+	ShippingPickupType    flex            `json:"shipping_pickup_type"`
+	ShippingStoreBranch   flex            `json:"shipping_store_branch_name"`
+	ShippingPickupDetails json.RawMessage `json:"shipping_pickup_details"`
+	ShippingOptionCode    flex            `json:"shipping_option_code"`
 	Gateway               flex            `json:"gateway"`
 	GatewayName           flex            `json:"gateway_name"`
 	PaymentDetails        json.RawMessage `json:"payment_details"`
@@ -148,26 +165,12 @@ func normaliseOrder(body []byte, conn domain.Connection, storeCurrency string) (
 		PlatformStatus: orderStatus(o), ShippingMethod: cmp.Or(o.ShippingOption.Str(), o.Shipping.Str()),
 		Lines: []domain.OrderLine{},
 	}
-	var pd struct {
-		Method flex `json:"method"`
-	}
-	asObject(o.PaymentDetails, &pd)
-	out.PaymentMethod = cmp.Or(pd.Method.Str(), o.GatewayName.Str(), o.Gateway.Str())
+	out.PaymentMethod = paymentMethod(o)
+	out.Note = o.Note.Str()
+	out.CouponCodes = couponCodes(o.Coupon)
+	out.Pickup = pickup(o)
 	var err error
-	money := func(field string, v flex) domain.Money {
-		if err != nil {
-			return domain.Money{}
-		}
-		m, e := moneyField(v, currency)
-		if e != nil {
-			err = fmt.Errorf("field %s: %v", field, e)
-		}
-		return m
-	}
-	out.Discount = money("discount", o.Discount)
-	out.ShippingCost = money("shipping_cost_customer", o.ShippingCostCustomer)
-	out.Total = money("total", o.Total)
-	if err != nil {
+	if err = orderMoney(&out, o, currency); err != nil {
 		return domain.Order{}, err
 	}
 	if out.PlacedAt, err = apiTime(o.CreatedAt.Str()); err != nil {
@@ -197,6 +200,7 @@ func normaliseOrder(body []byte, conn domain.Connection, storeCurrency string) (
 		}
 		out.Lines = append(out.Lines, line)
 	}
+	reconcilePromotion(&out, o, currency)
 	return out, nil
 }
 
@@ -225,6 +229,9 @@ func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
 	if !ok || qty <= 0 {
 		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive whole number", truncate(l.Quantity.Str(), 20))
 	}
+	if l.Price.Str() == "" { // a line without a price must not become a free line
+		return domain.OrderLine{}, fmt.Errorf("price: missing")
+	}
 	price, err := moneyField(l.Price, currency)
 	if err != nil {
 		return domain.OrderLine{}, fmt.Errorf("price: %v", err)
@@ -232,7 +239,7 @@ func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
 	return domain.OrderLine{
 		SKU: l.SKU.Str(), EAN: l.Barcode.Str(), ProductID: l.ProductID.Str(), VariantID: l.VariantID.Str(),
 		Name: l.Name.Str(), Quantity: qty, UnitPrice: price,
-		Discount: domain.Money{Amount: decimal.Zero, Currency: currency},
+		Discount: zeroMoney(currency),
 	}, nil
 }
 

@@ -33,7 +33,7 @@ func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, plat
 	if err != nil {
 		return domain.Order{}, err
 	}
-	o, err := normaliseOrder(resp.body, conn, s.currency, c.sp)
+	o, err := normaliseOrder(resp.body, conn, s, c.sp)
 	if err != nil {
 		if ne, ok := err.(*notJSONError); ok {
 			return domain.Order{}, transient("fetch_order", "GET %s: %v", r.path, ne)
@@ -52,22 +52,50 @@ func (e *notJSONError) Error() string { return "body is not a Tray order (" + e.
 type flexString = jsonx.Scalar
 
 type orderJSON struct {
-	ID              flexString      `json:"id"`
-	Status          flexString      `json:"status"`
-	Date            flexString      `json:"date"`
-	Hour            flexString      `json:"hour"`
-	Modified        flexString      `json:"modified"`
-	Discount        flexString      `json:"discount"`
-	Shipment        flexString      `json:"shipment"`
-	ShipmentValue   flexString      `json:"shipment_value"`
-	Total           flexString      `json:"total"`
-	PaymentMethod   flexString      `json:"payment_method"`
-	PaymentForm     flexString      `json:"payment_form"`
-	BillingAddress  flexString      `json:"billing_address"`
-	OrderStatus     json.RawMessage `json:"OrderStatus"`
-	Customer        json.RawMessage `json:"Customer"`
-	CustomerAddress json.RawMessage `json:"CustomerAddress"`
-	ProductsSold    json.RawMessage `json:"ProductsSold"`
+	ID                  flexString      `json:"id"`
+	Status              flexString      `json:"status"`
+	Date                flexString      `json:"date"`
+	Hour                flexString      `json:"hour"`
+	Modified            flexString      `json:"modified"`
+	PartialTotal        flexString      `json:"partial_total"`
+	Taxes               flexString      `json:"taxes"`
+	Discount            flexString      `json:"discount"`
+	ProgressiveDiscount flexString      `json:"progressive_discount"`
+	ShippingProgressive flexString      `json:"shipping_progressive_discount"`
+	DiscountCoupon      flexString      `json:"discount_coupon"`
+	Coupon              json.RawMessage `json:"coupon"`
+	PaymentMethodRate   flexString      `json:"payment_method_rate"`
+	Interest            flexString      `json:"interest"`
+	Shipment            flexString      `json:"shipment"`
+	ShipmentValue       flexString      `json:"shipment_value"`
+	Total               flexString      `json:"total"`
+	PaymentMethod       flexString      `json:"payment_method"`
+	PaymentForm         flexString      `json:"payment_form"`
+	CustomerNote        flexString      `json:"customer_note"`
+	BillingAddress      flexString      `json:"billing_address"`
+	OrderStatus         json.RawMessage `json:"OrderStatus"`
+	PickupLocation      json.RawMessage `json:"PickupLocation"`
+	Customer            json.RawMessage `json:"Customer"`
+	CustomerAddress     json.RawMessage `json:"CustomerAddress"`
+	ProductsSold        json.RawMessage `json:"ProductsSold"`
+}
+
+// pickupJSON is Order.PickupLocation: the Correios agency the buyer collects from
+// ([] when the order is delivered to an address).
+type pickupJSON struct {
+	ShippingID flexString `json:"shipping_id"`
+	Code       flexString `json:"code"`
+	Name       flexString `json:"name"`
+	Cellphone  flexString `json:"cellphone"`
+	Address    struct {
+		ZipCode      flexString `json:"zip_code"`
+		Street       flexString `json:"street"`
+		Number       flexString `json:"number"`
+		Neighborhood flexString `json:"neighborhood"`
+		Complement   flexString `json:"complement"`
+		City         flexString `json:"city"`
+		UF           flexString `json:"uf"`
+	} `json:"address"`
 }
 
 type customerJSON struct {
@@ -80,6 +108,7 @@ type customerJSON struct {
 	Email       flexString      `json:"email"`
 	Phone       flexString      `json:"phone"`
 	Cellphone   flexString      `json:"cellphone"`
+	StateInscr  flexString      `json:"state_inscription"`
 	Addresses   json.RawMessage `json:"CustomerAddresses"`
 	addressJSON
 }
@@ -108,6 +137,7 @@ type soldJSON struct {
 	OriginalName flexString `json:"original_name"`
 	Quantity     flexString `json:"quantity"`
 	Price        flexString `json:"price"`
+	Original     flexString `json:"original_price"`
 }
 
 // asObject decodes raw into v only when it is a JSON object (Tray sends [] for "none").
@@ -141,7 +171,15 @@ func asList[T any](raw json.RawMessage, key string) []T {
 }
 
 // normaliseOrder turns a /orders/:id/complete body into the canonical order.
-func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *time.Location) (domain.Order, error) {
+//
+// Money, as the samples and docs show it: partial_total is Σ ProductsSold price ×
+// quantity; total = partial_total − discounts + shipment_value + taxes (Tray's
+// "acréscimo", a surcharge, not a tax) + payment_method_rate + interest. The coupon's
+// amount is inside discount on some stores and beside it on others (the docs' list
+// sample: discount 0.00, coupon 8999.75, total without it), so the coupon and the
+// progressive discounts are counted only when the total says they were taken off.
+func normaliseOrder(body []byte, conn domain.Connection, s settings, sp *time.Location) (domain.Order, error) {
+	currency := s.currency
 	var env struct {
 		Order json.RawMessage `json:"Order"`
 	}
@@ -156,6 +194,7 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: o.ID.Str(), Number: o.ID.Str(),
 		PlatformStatus: o.Status.Str(), ShippingMethod: o.Shipment.Str(),
 		PaymentMethod: cmp.Or(o.PaymentMethod.Str(), o.PaymentForm.Str()),
+		Note:          o.CustomerNote.Str(),
 		Lines:         []domain.OrderLine{},
 	}
 	if out.PlatformStatus == "" {
@@ -167,21 +206,28 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 		}
 	}
 	var err error
-	amount := func(field string, v flexString) domain.Money {
+	amount := func(field string, v flexString) decimal.Decimal {
 		if err != nil {
-			return domain.Money{}
+			return decimal.Zero
 		}
 		m, e := moneyField(v, currency)
 		if e != nil {
 			err = fmt.Errorf("field Order.%s: %v", field, e)
 		}
-		return m
+		return m.Amount
 	}
-	out.Discount = amount("discount", o.Discount)
-	out.ShippingCost = amount("shipment_value", o.ShipmentValue)
-	out.Total = amount("total", o.Total)
+	discount := amount("discount", o.Discount)
+	progressive := amount("progressive_discount", o.ProgressiveDiscount).Add(amount("shipping_progressive_discount", o.ShippingProgressive))
+	shipping := amount("shipment_value", o.ShipmentValue)
+	fees := amount("taxes", o.Taxes).Add(amount("payment_method_rate", o.PaymentMethodRate)).Add(amount("interest", o.Interest))
+	total := amount("total", o.Total)
+	code, couponAmount := coupon(o)
+	coupon := amount("coupon.discount", flexString(couponAmount))
 	if err != nil {
 		return domain.Order{}, err
+	}
+	if code != "" {
+		out.CouponCodes = []string{code}
 	}
 	if out.PlacedAt, err = trayTime(o.Date.Str(), o.Hour.Str(), sp); err != nil {
 		return domain.Order{}, fmt.Errorf("field Order.date: %v", err)
@@ -196,31 +242,97 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 		out.UpdatedAt = out.PlacedAt
 	}
 	normaliseCustomer(&out, o)
+	out.Pickup = normalisePickup(o.PickupLocation)
+	charged, lineDiscounts := decimal.Zero, decimal.Zero
 	for i, p := range asList[soldJSON](o.ProductsSold, "ProductsSold") {
-		line, err := normaliseLine(p, currency)
+		line, net, err := normaliseLine(p, currency, s.lineDiscounts)
 		if err != nil {
 			return domain.Order{}, fmt.Errorf("field Order.ProductsSold[%d].%v", i, err)
 		}
+		charged = charged.Add(net)
+		lineDiscounts = lineDiscounts.Add(line.Discount.Amount)
 		out.Lines = append(out.Lines, line)
+	}
+	// Order-level discounts: discount always; coupon and progressive ones when the
+	// total shows they were taken off on top of it (see above).
+	orderDiscount := discount
+	base := charged.Sub(discount).Add(shipping).Add(fees)
+	for _, extra := range []decimal.Decimal{coupon, progressive} {
+		if extra.IsPositive() && base.Sub(extra).Sub(total).Abs().LessThan(base.Sub(total).Abs()) {
+			orderDiscount = orderDiscount.Add(extra)
+			base = base.Sub(extra)
+		}
+	}
+	out.Discount = domain.Money{Amount: orderDiscount.Add(lineDiscounts), Currency: currency}
+	out.ShippingCost = domain.Money{Amount: shipping, Currency: currency}
+	out.Total = domain.Money{Amount: total, Currency: currency}
+	if !fees.IsZero() {
+		out.Fees = &domain.Money{Amount: fees, Currency: currency}
 	}
 	return out, nil
 }
 
-func normaliseLine(p soldJSON, currency string) (domain.OrderLine, error) {
+// coupon reads the coupon's code and amount: the "coupon" object when present, else
+// discount_coupon, which carries "CODE/amount" (or just the code).
+func coupon(o orderJSON) (code, amount string) {
+	var c struct {
+		Code     flexString `json:"code"`
+		Discount flexString `json:"discount"`
+	}
+	if asObject(o.Coupon, &c) && c.Code.Str() != "" {
+		return c.Code.Str(), c.Discount.Str()
+	}
+	code, amount, _ = strings.Cut(o.DiscountCoupon.Str(), "/")
+	return strings.TrimSpace(code), strings.TrimSpace(amount)
+}
+
+// normaliseLine reads one ProductsSold entry. price is what the buyer paid a unit;
+// when line discounts are on and original_price is higher, the line states the
+// original price with the difference as its discount (the net stays price × qty). net
+// is what the line adds to partial_total.
+func normaliseLine(p soldJSON, currency string, lineDiscounts bool) (line domain.OrderLine, net decimal.Decimal, err error) {
 	qty, ok := parseQuantity(p.Quantity.Str())
 	if !ok || qty <= 0 {
-		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive number", truncate(p.Quantity.Str(), 20))
+		return line, net, fmt.Errorf("quantity: %q is not a positive number", truncate(p.Quantity.Str(), 20))
 	}
 	price, err := moneyField(p.Price, currency)
 	if err != nil {
-		return domain.OrderLine{}, fmt.Errorf("price: %v", err)
+		return line, net, fmt.Errorf("price: %v", err)
 	}
-	line := domain.OrderLine{
+	original, err := moneyField(p.Original, currency)
+	if err != nil {
+		return line, net, fmt.Errorf("original_price: %v", err)
+	}
+	q := decimal.NewFromInt(qty)
+	net = price.Amount.Mul(q)
+	line = domain.OrderLine{
 		SKU: p.Reference.Str(), EAN: p.EAN.Str(), ProductID: zeroless(p.ProductID.Str()),
 		VariantID: zeroless(p.VariantID.Str()), Name: cmp.Or(p.Name.Str(), p.OriginalName.Str()),
 		Quantity: qty, UnitPrice: price, Discount: domain.Money{Amount: decimal.Zero, Currency: currency},
 	}
-	return line, nil
+	if lineDiscounts && original.Amount.GreaterThan(price.Amount) {
+		line.UnitPrice = original
+		line.Discount.Amount = original.Amount.Sub(price.Amount).Mul(q)
+	}
+	return line, net, nil
+}
+
+// normalisePickup reads PickupLocation; nil when the order is not collected at an agency.
+func normalisePickup(raw json.RawMessage) *domain.Pickup {
+	var p pickupJSON
+	if !asObject(raw, &p) || (p.Code.Str() == "" && p.Name.Str() == "") {
+		return nil
+	}
+	out := &domain.Pickup{ID: p.Code.Str(), Name: p.Name.Str()}
+	a := p.Address
+	if a.Street.Str() != "" || a.City.Str() != "" || a.ZipCode.Str() != "" {
+		out.Address = &domain.Address{
+			Name: p.Name.Str(), Street: a.Street.Str(), Number: a.Number.Str(), Complement: a.Complement.Str(),
+			Neighborhood: a.Neighborhood.Str(), City: a.City.Str(), State: a.UF.Str(),
+			PostalCode: domain.Digits(a.ZipCode.Str()), Phone: p.Cellphone.Str(),
+		}
+	}
+	return out
 }
 
 func normaliseCustomer(out *domain.Order, o orderJSON) {
@@ -235,6 +347,7 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 	out.Customer = domain.Customer{
 		Tenant: out.Tenant, ExternalID: zeroless(cu.ID.Str()), Name: cu.Name.Str(),
 		CompanyName: cu.CompanyName.Str(), Document: domain.Digits(doc), Email: strings.ToLower(cu.Email.Str()),
+		StateRegistration: cu.StateInscr.Str(),
 	}
 	for _, p := range []string{cu.Phone.Str(), cu.Cellphone.Str()} {
 		if p != "" && !slices.Contains(out.Customer.Phones, p) {
@@ -250,15 +363,23 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 		ID flexString `json:"id"`
 	}
 	asObject(o.CustomerAddress, &chosen)
+	// pick finds the order's address: the one the order names (active or not: the
+	// buyer chose it, and Tray deactivates addresses edited after the order), else the
+	// customer's address of that type, active ones first, and only then the
+	// registration address.
 	pick := func(id, typ string) *domain.Address {
 		for _, a := range addrs {
 			if id != "" && a.ID.Str() == id {
 				return toAddress(a, cu.Name.Str(), phone)
 			}
 		}
-		for _, a := range addrs {
-			if a.Type.Str() == typ && a.Active.Str() != "0" {
-				return toAddress(a, cu.Name.Str(), phone)
+		for _, active := range []bool{true, false} {
+			for _, a := range addrs {
+				if a.Type.Str() == typ && (a.Active.Str() != "0") == active {
+					if addr := toAddress(a, cu.Name.Str(), phone); addr != nil {
+						return addr
+					}
+				}
 			}
 		}
 		return out.Customer.Address

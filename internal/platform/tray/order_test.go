@@ -92,7 +92,7 @@ func FuzzNormaliseOrder(f *testing.F) {
 	conn := domain.Connection{ID: "c1", Tenant: "t1"}
 	sp := platform.SaoPaulo()
 	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := normaliseOrder(body, conn, "BRL", sp)
+		o, err := normaliseOrder(body, conn, settings{currency: "BRL", lineDiscounts: true}, sp)
 		if err != nil {
 			return
 		}

@@ -132,6 +132,12 @@ type settings struct {
 	daily    int
 	timeout  time.Duration
 	currency string
+	// lineDiscounts states a line sold below its original_price as original_price
+	// with the difference as the line's discount (setting line_discounts, default on).
+	lineDiscounts bool
+	// ordersSince is where polling starts on a new connection (setting orders_since,
+	// default the connection's creation).
+	ordersSince time.Time
 }
 
 func (c *Connector) settings(conn domain.Connection) (settings, error) {
@@ -165,7 +171,37 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	if s.currency == "" {
 		s.currency = "BRL"
 	}
+	switch v := strings.ToLower(strings.TrimSpace(conn.Setting("line_discounts", ""))); v {
+	case "", "true", "1", "on":
+		s.lineDiscounts = true
+	case "false", "0", "off":
+	default:
+		return s, permanent("config", "connection %s: setting line_discounts must be true or false, got %q", conn.ID, v)
+	}
+	if v := strings.TrimSpace(conn.Setting("orders_since", "")); v != "" {
+		t, err := parseSince(v, c.sp)
+		if err != nil {
+			return s, permanent("config", "connection %s: setting orders_since must be an RFC 3339 time or YYYY-MM-DD HH:MM:SS (Brazil time), got %q", conn.ID, v)
+		}
+		s.ordersSince = t
+	} else {
+		s.ordersSince = conn.CreatedAt.UTC()
+	}
 	return s, nil
+}
+
+// parseSince reads orders_since: RFC 3339, or Tray's own São Paulo "YYYY-MM-DD
+// HH:MM:SS" or "YYYY-MM-DD".
+func parseSince(v string, sp *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	for _, layout := range []string{time.DateTime, time.DateOnly} {
+		if t, err := time.ParseInLocation(layout, v, sp); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("not a time")
 }
 
 func intSetting(conn domain.Connection, name string, def int) (int, error) {

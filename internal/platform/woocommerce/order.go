@@ -186,6 +186,7 @@ type addressJSON struct {
 	PersonType   string `json:"persontype"`   // F or J
 	CPF          string `json:"cpf"`
 	CNPJ         string `json:"cnpj"`
+	IE           string `json:"ie"` // inscrição estadual (state registration)
 	Cellphone    string `json:"cellphone"`
 }
 
@@ -233,7 +234,10 @@ type orderJSON struct {
 	ShippingTotal      amount      `json:"shipping_total"`
 	ShippingTax        amount      `json:"shipping_tax"`
 	Total              amount      `json:"total"`
+	TotalTax           amount      `json:"total_tax"`
+	PricesIncludeTax   bool        `json:"prices_include_tax"`
 	CustomerID         json.Number `json:"customer_id"`
+	CustomerNote       string      `json:"customer_note"`
 	Billing            addressJSON `json:"billing"`
 	Shipping           addressJSON `json:"shipping"`
 	PaymentMethod      string      `json:"payment_method"`
@@ -249,15 +253,31 @@ type orderJSON struct {
 		Total    amount `json:"total"`
 		TotalTax amount `json:"total_tax"`
 	} `json:"fee_lines"`
+	CouponLines []struct {
+		Code string `json:"code"`
+	} `json:"coupon_lines"`
 }
 
 // NormaliseOrder turns a REST v3 order (as GET orders/{id} and order webhooks send it)
-// into the canonical order. Amounts are gross of tax: a line's unit price is
-// (subtotal+subtotal_tax)/quantity and its discount the coupon share
-// (subtotal+subtotal_tax)-(total+total_tax). The order discount is the whole discount:
-// coupons (discount_total+discount_tax, already spread over the lines) plus negative
-// fees, which Brazilian stores use for PIX/boleto discounts. Positive fees have no
-// canonical field; Total is the store's total and includes them.
+// into the canonical order.
+//
+// WooCommerce stores every line, shipping and fee amount net of tax (subtotal, total,
+// shipping_total, fee total) with its tax beside it (subtotal_tax, total_tax, ...), and
+// prices_include_tax only says how the shop entered its product prices. The canonical
+// order states amounts the way the shop does: net with Tax on top when prices exclude
+// tax (a unit of "price": 3 is 3, not 3.225), gross with Tax inside (TaxesIncluded) when
+// they include it, so every part of the total is on the same footing either way:
+//   - line UnitPrice: subtotal/quantity (before coupons), plus subtotal_tax when gross;
+//   - line Discount: subtotal − total (the coupons' share), taxes added when gross;
+//   - line Tax: total_tax;
+//   - Discount: discount_total (+ discount_tax when gross) plus negative fees, which
+//     Brazilian stores use for PIX/boleto discounts;
+//   - ShippingCost: shipping_total (+ shipping_tax when gross);
+//   - Fees: positive fee_lines totals (+ their tax when gross);
+//   - Tax: total_tax (cart, shipping and fee taxes); Total: total.
+//
+// A field that does not parse is reported as a *platform.UnparseableError naming it; a
+// body that is not an order at all as a *notOrderError.
 func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
 	var o orderJSON
 	trimmed := bytes.TrimSpace(body)
@@ -267,13 +287,13 @@ func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
 	if err := json.Unmarshal(trimmed, &o); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return domain.Order{}, fmt.Errorf("field %s has the wrong type", truncate(te.Field, 60))
+			return domain.Order{}, platform.Unparseable(truncate(te.Field, 60), "has the wrong type (%s where %s was expected)", te.Value, te.Type)
 		}
 		return domain.Order{}, &notOrderError{snippet: snippet(body)}
 	}
 	id, ok := parseID(o.ID.String())
 	if !ok {
-		return domain.Order{}, fmt.Errorf("field id is missing or invalid")
+		return domain.Order{}, platform.Unparseable("id", "missing or not a positive integer")
 	}
 	currency := strings.ToUpper(strings.TrimSpace(o.Currency))
 	if currency == "" {
@@ -283,24 +303,34 @@ func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
 		currency = "BRL"
 	}
 	if len(currency) != 3 {
-		return domain.Order{}, fmt.Errorf("field currency: %q is not an ISO currency", truncate(currency, 10))
+		return domain.Order{}, platform.Unparseable("currency", "%q is not an ISO currency", truncate(currency, 10))
 	}
+	gross := o.PricesIncludeTax
 	out := domain.Order{
 		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: strconv.FormatInt(id, 10),
 		Number: firstNonEmpty(strings.TrimSpace(o.Number), strconv.FormatInt(id, 10)), PlatformStatus: strings.TrimSpace(o.Status),
-		PaymentMethod: firstNonEmpty(strings.TrimSpace(o.PaymentMethod), strings.TrimSpace(o.PaymentMethodTitle)),
+		// The title is what the buyer chose at checkout ("Pix", "Direct Bank Transfer");
+		// the gateway id is the fallback for orders created without one.
+		PaymentMethod: firstNonEmpty(o.PaymentMethodTitle, o.PaymentMethod),
+		Note:          strings.TrimSpace(o.CustomerNote),
+		TaxesIncluded: gross,
 		Lines:         []domain.OrderLine{},
 	}
 	var err error
-	sum := func(field string, signed bool, parts ...amount) decimal.Decimal {
+	// sum adds net parts, and the tax parts too when the order is gross.
+	sum := func(field string, signed bool, net amount, tax ...amount) decimal.Decimal {
 		total := decimal.Zero
+		parts := []amount{net}
+		if gross {
+			parts = append(parts, tax...)
+		}
 		for _, p := range parts {
 			if err != nil {
 				return total
 			}
 			d, e := p.dec(signed)
 			if e != nil {
-				err = fmt.Errorf("field %s: %v", field, e)
+				err = platform.Unparseable(field, "%v", e)
 			}
 			total = total.Add(d)
 		}
@@ -308,23 +338,35 @@ func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
 	}
 	m := func(d decimal.Decimal) domain.Money { return domain.Money{Amount: d, Currency: currency} }
 	discount := sum("discount_total", false, o.DiscountTotal, o.DiscountTax)
+	fees, anyFee := decimal.Zero, false
 	for i, f := range o.FeeLines {
-		if fee := sum(fmt.Sprintf("fee_lines[%d].total", i), true, f.Total, f.TotalTax); fee.IsNegative() {
+		fee := sum(fmt.Sprintf("fee_lines[%d].total", i), true, f.Total, f.TotalTax)
+		if fee.IsNegative() {
 			discount = discount.Add(fee.Neg())
+		} else {
+			fees, anyFee = fees.Add(fee), true
 		}
 	}
 	out.Discount = m(discount)
+	if anyFee {
+		f := m(fees)
+		out.Fees = &f
+	}
 	out.ShippingCost = m(sum("shipping_total", false, o.ShippingTotal, o.ShippingTax))
 	out.Total = m(sum("total", false, o.Total))
+	if o.TotalTax != "" {
+		t := m(sum("total_tax", false, o.TotalTax))
+		out.Tax = &t
+	}
 	if err != nil {
 		return domain.Order{}, err
 	}
 	if out.PlacedAt, err = wcTime(o.DateCreatedGMT, o.DateCreated); err != nil {
-		return domain.Order{}, fmt.Errorf("field date_created_gmt: %v", err)
+		return domain.Order{}, platform.Unparseable("date_created_gmt", "%v", err)
 	}
 	if o.DateModifiedGMT != "" || o.DateModified != "" {
 		if out.UpdatedAt, err = wcTime(o.DateModifiedGMT, o.DateModified); err != nil {
-			return domain.Order{}, fmt.Errorf("field date_modified_gmt: %v", err)
+			return domain.Order{}, platform.Unparseable("date_modified_gmt", "%v", err)
 		}
 	}
 	if out.UpdatedAt.IsZero() {
@@ -332,57 +374,78 @@ func NormaliseOrder(body []byte, conn domain.Connection) (domain.Order, error) {
 	}
 	var methods []string
 	for _, sl := range o.ShippingLines {
-		if t := firstNonEmpty(strings.TrimSpace(sl.MethodTitle), strings.TrimSpace(sl.MethodID)); t != "" {
+		if t := firstNonEmpty(sl.MethodTitle, sl.MethodID); t != "" {
 			methods = append(methods, t)
 		}
 	}
 	out.ShippingMethod = strings.Join(methods, " + ")
+	for _, c := range o.CouponLines {
+		if code := strings.TrimSpace(c.Code); code != "" && !slices.Contains(out.CouponCodes, code) {
+			out.CouponCodes = append(out.CouponCodes, code)
+		}
+	}
 	normaliseCustomer(&out, o)
 	for i, l := range o.LineItems {
-		line, err := normaliseLine(l, currency)
+		line, err := normaliseLine(l, currency, gross)
 		if err != nil {
-			return domain.Order{}, fmt.Errorf("field line_items[%d].%v", i, err)
+			return domain.Order{}, platform.Unparseable(fmt.Sprintf("line_items[%d].%s", i, err.field), "%v", err.err)
 		}
 		out.Lines = append(out.Lines, line)
 	}
 	return out, nil
 }
 
-func normaliseLine(l lineJSON, currency string) (domain.OrderLine, error) {
+// lineError names the line field that did not parse.
+type lineError struct {
+	field string
+	err   error
+}
+
+func normaliseLine(l lineJSON, currency string, gross bool) (domain.OrderLine, *lineError) {
 	qs := l.Quantity.String()
 	qd, err := decimal.NewFromString(qs)
 	if !plainNumber(qs) || len(qs) > 20 || err != nil || !qd.IsPositive() || !qd.IsInteger() || qd.GreaterThan(decimal.NewFromInt(1<<40)) {
-		return domain.OrderLine{}, fmt.Errorf("quantity: %q is not a positive whole number", truncate(l.Quantity.String(), 20))
+		return domain.OrderLine{}, &lineError{"quantity", fmt.Errorf("%q is not a positive whole number", truncate(l.Quantity.String(), 20))}
 	}
 	qty := qd.IntPart()
-	parse := func(field string, parts ...amount) (decimal.Decimal, error) {
-		t := decimal.Zero
-		for _, p := range parts {
-			d, err := p.dec(false)
-			if err != nil {
-				return t, fmt.Errorf("%s: %v", field, err)
-			}
-			t = t.Add(d)
+	parse := func(field string, a amount) (decimal.Decimal, *lineError) {
+		d, err := a.dec(false)
+		if err != nil {
+			return d, &lineError{field, err}
 		}
-		return t, nil
+		return d, nil
 	}
-	gross, err := parse("subtotal", l.Subtotal, l.SubtotalTax)
-	if err != nil {
-		return domain.OrderLine{}, err
+	sub, lerr := parse("subtotal", l.Subtotal)
+	if lerr != nil {
+		return domain.OrderLine{}, lerr
 	}
-	paid, err := parse("total", l.Total, l.TotalTax)
-	if err != nil {
-		return domain.OrderLine{}, err
+	subTax, lerr := parse("subtotal_tax", l.SubtotalTax)
+	if lerr != nil {
+		return domain.OrderLine{}, lerr
 	}
-	disc := gross.Sub(paid)
+	paid, lerr := parse("total", l.Total)
+	if lerr != nil {
+		return domain.OrderLine{}, lerr
+	}
+	paidTax, lerr := parse("total_tax", l.TotalTax)
+	if lerr != nil {
+		return domain.OrderLine{}, lerr
+	}
+	if gross {
+		sub, paid = sub.Add(subTax), paid.Add(paidTax)
+	}
+	disc := sub.Sub(paid)
 	if disc.IsNegative() {
 		disc = decimal.Zero
 	}
 	line := domain.OrderLine{
 		SKU: strings.TrimSpace(l.SKU), ProductID: idString(l.ProductID), VariantID: idString(l.VariationID),
 		Name: strings.TrimSpace(l.Name), Quantity: qty,
-		UnitPrice: domain.Money{Amount: gross.DivRound(qd, domain.MaxMoneyDecimals), Currency: currency},
+		UnitPrice: domain.Money{Amount: sub.DivRound(qd, domain.MaxMoneyDecimals), Currency: currency},
 		Discount:  domain.Money{Amount: disc, Currency: currency},
+	}
+	if l.TotalTax != "" {
+		line.Tax = &domain.Money{Amount: paidTax, Currency: currency}
 	}
 	for _, md := range l.MetaData {
 		switch strings.ToLower(md.Key) {
@@ -423,6 +486,12 @@ func idString(n json.Number) string {
 	return ""
 }
 
+// normaliseCustomer fills the buyer and both addresses. Brazilian stores keep the
+// document, person type, state registration, house number, neighbourhood and cellphone
+// in the fields the Brazilian Market on WooCommerce plugin adds: in billing/shipping
+// (persontype, cpf, cnpj, ie, number, neighborhood, cellphone) through its REST
+// extension, and as order meta (_billing_cpf, ...; some checkouts without the
+// underscore) otherwise. Each is read only when present.
 func normaliseCustomer(out *domain.Order, o orderJSON) {
 	b, sh := o.Billing, o.Shipping
 	meta := map[string]string{}
@@ -431,29 +500,34 @@ func normaliseCustomer(out *domain.Order, o orderJSON) {
 			meta[md.Key] = v
 		}
 	}
-	cpf := firstNonEmpty(b.CPF, meta["_billing_cpf"])
-	cnpj := firstNonEmpty(b.CNPJ, meta["_billing_cnpj"])
+	metaOf := func(key string) string { return firstNonEmpty(meta["_"+key], meta[key]) }
+	cpf := firstNonEmpty(b.CPF, metaOf("billing_cpf"))
+	cnpj := firstNonEmpty(b.CNPJ, metaOf("billing_cnpj"))
 	doc := firstNonEmpty(cpf, cnpj)
-	if strings.EqualFold(firstNonEmpty(b.PersonType, meta["_billing_persontype"]), "J") || strings.TrimSpace(meta["_billing_persontype"]) == "2" {
+	// The plugin's REST field says F or J; its meta stores 1 (física) or 2 (jurídica).
+	switch pt := strings.ToUpper(firstNonEmpty(b.PersonType, metaOf("billing_persontype"))); pt {
+	case "J", "2":
 		doc = firstNonEmpty(cnpj, cpf)
 	}
 	cu := domain.Customer{
 		Tenant: out.Tenant, ExternalID: idString(o.CustomerID), Name: firstNonEmpty(b.name(), sh.name()),
-		CompanyName: strings.TrimSpace(firstNonEmpty(b.Company, sh.Company)), Document: domain.Digits(doc),
-		Email: strings.ToLower(strings.TrimSpace(b.Email)),
+		CompanyName: firstNonEmpty(b.Company, sh.Company), Document: domain.Digits(doc),
+		Email:             strings.ToLower(strings.TrimSpace(b.Email)),
+		StateRegistration: firstNonEmpty(b.IE, metaOf("billing_ie")),
 	}
-	for _, p := range []string{b.Phone, firstNonEmpty(b.Cellphone, meta["_billing_cellphone"]), sh.Phone} {
+	cell := firstNonEmpty(b.Cellphone, metaOf("billing_cellphone"))
+	for _, p := range []string{b.Phone, cell, sh.Phone} {
 		if p = strings.TrimSpace(p); p != "" && !slices.Contains(cu.Phones, p) {
 			cu.Phones = append(cu.Phones, p)
 		}
 	}
-	b.Number = firstNonEmpty(b.Number, meta["_billing_number"])
-	b.Neighborhood = firstNonEmpty(b.Neighborhood, meta["_billing_neighborhood"])
-	sh.Number = firstNonEmpty(sh.Number, meta["_shipping_number"])
-	sh.Neighborhood = firstNonEmpty(sh.Neighborhood, meta["_shipping_neighborhood"])
-	phone := firstNonEmpty(strings.TrimSpace(b.Cellphone), strings.TrimSpace(b.Phone))
+	b.Number = firstNonEmpty(b.Number, metaOf("billing_number"))
+	b.Neighborhood = firstNonEmpty(b.Neighborhood, metaOf("billing_neighborhood"))
+	sh.Number = firstNonEmpty(sh.Number, metaOf("shipping_number"))
+	sh.Neighborhood = firstNonEmpty(sh.Neighborhood, metaOf("shipping_neighborhood"))
+	phone := firstNonEmpty(cell, b.Phone)
 	out.Billing = toAddress(b, phone)
-	out.Shipping = toAddress(sh, firstNonEmpty(strings.TrimSpace(sh.Phone), phone))
+	out.Shipping = toAddress(sh, firstNonEmpty(sh.Phone, phone))
 	if out.Shipping != nil && out.Shipping.Name == "" && out.Billing != nil {
 		out.Shipping.Name = out.Billing.Name
 	}

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -102,7 +103,10 @@ func pingID(body []byte) (string, bool) {
 	return strconv.FormatInt(id, 10), true
 }
 
-// ParseDelivery reads a verified delivery's headers and JSON body.
+// ParseDelivery reads a verified delivery's headers and JSON body. A body that does not
+// parse is a *platform.UnparseableError naming the field; headers WooCommerce always
+// sends (the topic) are checked first and stay a permanent error: they are outside the
+// signature and no parser fix would read a delivery without them.
 func ParseDelivery(h map[string][]string, body []byte, conn domain.Connection) (platform.WebhookEvent, error) {
 	const op = "verify_webhook"
 	header := httpHeader(h)
@@ -126,14 +130,18 @@ func ParseDelivery(h map[string][]string, body []byte, conn domain.Connection) (
 	}
 	b := bytes.TrimSpace(body)
 	if len(b) == 0 || b[0] != '{' {
-		return platform.WebhookEvent{}, permanent(op, "body is not a JSON object")
+		return platform.WebhookEvent{}, platform.Unparseable("body", "not a JSON object (%s)", snippet(body))
 	}
 	var head struct {
 		ID  json.Number     `json:"id"`
 		Arg json.RawMessage `json:"arg"` // action.* topics: {"action":..., "arg":...}
 	}
 	if err := json.Unmarshal(b, &head); err != nil {
-		return platform.WebhookEvent{}, permanent(op, "body is not a JSON object (field id must be a number)")
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field != "" {
+			return platform.WebhookEvent{}, platform.Unparseable(truncate(te.Field, 60), "has the wrong type (%s where %s was expected)", te.Value, te.Type)
+		}
+		return platform.WebhookEvent{}, platform.Unparseable("body", "not valid JSON: %v", err)
 	}
 	id := head.ID.String()
 	if id == "" && len(head.Arg) > 0 {
@@ -151,12 +159,18 @@ func ParseDelivery(h map[string][]string, body []byte, conn domain.Connection) (
 	if n, ok := parseID(id); ok {
 		ev.ResourceID = strconv.FormatInt(n, 10)
 	} else if resource != "action" {
-		return platform.WebhookEvent{}, permanent(op, "field id is missing or invalid")
+		return platform.WebhookEvent{}, platform.Unparseable("id", "missing or not a positive integer")
 	}
 	if resource == "order" && event != "deleted" {
 		o, err := NormaliseOrder(b, conn)
 		if err != nil {
-			return platform.WebhookEvent{}, permanent(op, "order %s: %v", ev.ResourceID, err)
+			// The signature held, so the hub keeps the delivery and replays it once the
+			// parser reads it: every failure names the field it stopped at.
+			var ue *platform.UnparseableError
+			if errors.As(err, &ue) {
+				return platform.WebhookEvent{}, ue
+			}
+			return platform.WebhookEvent{}, platform.Unparseable("body", "%v", err)
 		}
 		ev.Order = &o
 		ev.TriggeredAt = o.UpdatedAt

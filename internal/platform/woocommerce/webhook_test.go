@@ -1,6 +1,7 @@
 package woocommerce
 
 import (
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -35,6 +36,12 @@ func hookHeaders(topic, sig string) http.Header {
 	return h
 }
 
+// Signed bodies that are JSON objects but not readable orders.
+const (
+	brokenLine = `{"id":5,"date_created_gmt":"2025-01-01T00:00:00","line_items":[{"quantity":1,"subtotal":"1.00","total":"1.00"},{"quantity":1,"subtotal":"1,00"}]}`
+	wrongType  = `{"id":5,"date_created_gmt":"2025-01-01T00:00:00","billing":"Rua X"}`
+)
+
 func TestVerifyWebhook(t *testing.T) {
 	order, err := os.ReadFile(filepath.Join("testdata", "order_created.json"))
 	if err != nil {
@@ -55,6 +62,9 @@ func TestVerifyWebhook(t *testing.T) {
 		order   bool
 		kind    platform.Kind
 		wantErr string
+		// field is set when the signature holds but the body does not parse: the
+		// error must be a *platform.UnparseableError naming it, so the hub keeps it.
+		field string
 	}{
 		{name: "order created", header: hookHeaders("order.created", Sign(order, testHook)), body: order, order: true,
 			want: platform.WebhookEvent{Topic: "order.created", Resource: "order", ResourceID: "5123", EventID: "a3f1c0de9b8e7d6c5b4a39281706f5e4"}},
@@ -72,9 +82,12 @@ func TestVerifyWebhook(t *testing.T) {
 		{name: "signature not base64", header: hookHeaders("order.created", "!!!"), body: order, kind: platform.Auth, wantErr: "does not match"},
 		{name: "tampered body", header: hookHeaders("order.created", Sign(order, testHook)), body: tampered, kind: platform.Auth, wantErr: "does not match"},
 		{name: "missing topic", header: hookHeaders("", Sign(order, testHook)), body: order, kind: platform.Permanent, wantErr: "X-WC-Webhook-Topic is missing"},
-		{name: "signed garbage", header: hookHeaders("order.created", Sign([]byte("<html>"), testHook)), body: []byte("<html>"), kind: platform.Permanent, wantErr: "not a JSON object"},
-		{name: "signed order without id", header: hookHeaders("order.created", Sign([]byte(`{"status":"x"}`), testHook)), body: []byte(`{"status":"x"}`), kind: platform.Permanent, wantErr: "field id"},
-		{name: "signed broken order", header: hookHeaders("order.created", Sign([]byte(`{"id":5,"total":"x"}`), testHook)), body: []byte(`{"id":5,"total":"x"}`), kind: platform.Permanent, wantErr: "field total"},
+		{name: "signed garbage", header: hookHeaders("order.created", Sign([]byte("<html>"), testHook)), body: []byte("<html>"), field: "body", wantErr: "not a JSON object"},
+		{name: "signed truncated JSON", header: hookHeaders("order.created", Sign([]byte(`{"id":5,`), testHook)), body: []byte(`{"id":5,`), field: "body", wantErr: "not valid JSON"},
+		{name: "signed order without id", header: hookHeaders("order.created", Sign([]byte(`{"status":"x"}`), testHook)), body: []byte(`{"status":"x"}`), field: "id", wantErr: "field id"},
+		{name: "signed broken order", header: hookHeaders("order.created", Sign([]byte(`{"id":5,"total":"x"}`), testHook)), body: []byte(`{"id":5,"total":"x"}`), field: "total", wantErr: "field total"},
+		{name: "signed order with a broken line", header: hookHeaders("order.updated", Sign([]byte(brokenLine), testHook)), body: []byte(brokenLine), field: "line_items[1].subtotal", wantErr: "not a decimal number"},
+		{name: "signed order with a wrong type", header: hookHeaders("order.updated", Sign([]byte(wrongType), testHook)), body: []byte(wrongType), field: "billing", wantErr: "wrong type"},
 		{name: "huge body", header: hookHeaders("order.created", "x"), body: make([]byte, MaxWebhookBody+1), kind: platform.Permanent, wantErr: "exceeds"},
 	}
 	secrets := &memSecrets{data: map[string]map[string]string{"woo/conn1": {"webhook_secret": testHook}}}
@@ -82,6 +95,16 @@ func TestVerifyWebhook(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev, err := c.VerifyWebhook(ctx(t), webhookConn(), platform.WebhookRequest{Header: tt.header, Body: tt.body})
+			var ue *platform.UnparseableError
+			if tt.field != "" {
+				if !errors.As(err, &ue) || ue.Field != tt.field || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want an unparseable %s with %q", err, tt.field, tt.wantErr)
+				}
+				return
+			}
+			if errors.As(err, &ue) {
+				t.Fatalf("%v: only a verified body may be unparseable", err)
+			}
 			if tt.wantErr != "" {
 				if err == nil || kindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want %v error with %q", err, tt.kind, tt.wantErr)
