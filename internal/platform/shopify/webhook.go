@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,7 +63,10 @@ func checkSignature(header string, body []byte, secrets ...string) bool {
 // deliveries carry the full REST order, returned normalised in Order. EventID is
 // X-Shopify-Event-Id (the same on every retry of one event; X-Shopify-Webhook-Id when
 // absent) and TriggeredAt X-Shopify-Triggered-At (kept across retries, so stale retries
-// are recognisable).
+// are recognisable). Once the signature checks out, a delivery that cannot be read
+// (body, an order field, a header) fails with *platform.UnparseableError naming it, so
+// the hub stores it and answers 2xx instead of making Shopify drop the subscription;
+// before that, failures are the plain verification errors.
 func (c *Connector) VerifyWebhook(ctx context.Context, conn domain.Connection, req platform.WebhookRequest) (platform.WebhookEvent, error) {
 	const op = "verify_webhook"
 	if len(req.Body) > MaxWebhookBody {
@@ -96,12 +100,14 @@ func parseDelivery(conn domain.Connection, req platform.WebhookRequest, currency
 			return platform.WebhookEvent{}, authErr(op, "header %s names another shop", HeaderShopDomain)
 		}
 	}
+	// From here the signature is good: what does not parse is stored by the hub and
+	// replayed once the parser is fixed, so every failure names what it could not read.
 	topic := strings.TrimSpace(req.Header.Get(HeaderTopic))
 	if topic == "" {
-		return platform.WebhookEvent{}, permanent(op, "header %s is missing", HeaderTopic)
+		return platform.WebhookEvent{}, platform.Unparseable("header "+HeaderTopic, "missing")
 	}
 	if !validTopic(topic) {
-		return platform.WebhookEvent{}, permanent(op, "header %s is not a topic like orders/create", HeaderTopic)
+		return platform.WebhookEvent{}, platform.Unparseable("header "+HeaderTopic, "%q is not a topic like orders/create", truncate(topic, 64))
 	}
 	ev := platform.WebhookEvent{Topic: topic, Resource: resourceOf(topic)}
 	ev.EventID = strings.TrimSpace(req.Header.Get(HeaderEventID))
@@ -109,41 +115,41 @@ func parseDelivery(conn domain.Connection, req platform.WebhookRequest, currency
 		ev.EventID = strings.TrimSpace(req.Header.Get(HeaderWebhookID))
 	}
 	if len(ev.EventID) > 128 || !utf8.ValidString(ev.EventID) {
-		return platform.WebhookEvent{}, permanent(op, "header %s is not a valid id", HeaderEventID)
+		return platform.WebhookEvent{}, platform.Unparseable("header "+HeaderEventID, "not a valid id")
 	}
 	if v := strings.TrimSpace(req.Header.Get(HeaderTriggeredAt)); v != "" {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return platform.WebhookEvent{}, permanent(op, "header %s is not an RFC 3339 time", HeaderTriggeredAt)
+			return platform.WebhookEvent{}, platform.Unparseable("header "+HeaderTriggeredAt, "%q is not an RFC 3339 time", truncate(v, 40))
 		}
 		ev.TriggeredAt = t.UTC()
 	}
 	body := bytes.TrimSpace(req.Body)
 	if len(body) == 0 || body[0] != '{' {
-		return platform.WebhookEvent{}, permanent(op, "body is not a JSON object")
+		return platform.WebhookEvent{}, platform.Unparseable("body", "not a JSON object")
 	}
 	var ids struct {
 		ID              flex `json:"id"`
 		InventoryItemID flex `json:"inventory_item_id"`
 	}
 	if err := json.Unmarshal(body, &ids); err != nil {
-		return platform.WebhookEvent{}, permanent(op, "body: %s", jsonProblem(err))
+		return platform.WebhookEvent{}, unparseableJSON("", err)
 	}
 	ev.ResourceID = cmp.Or(ids.ID.str(), ids.InventoryItemID.str())
 	if ev.ResourceID == "" || !allDigits(ev.ResourceID) || len(ev.ResourceID) > 24 {
-		return platform.WebhookEvent{}, permanent(op, "field id is missing or not a Shopify id")
+		return platform.WebhookEvent{}, platform.Unparseable("id", "missing or not a Shopify id")
 	}
 	if ev.Resource == "order" && topic != "orders/delete" {
 		raw, err := parseRESTOrder(body)
 		if err != nil {
-			return platform.WebhookEvent{}, permanent(op, "%v", err)
+			return platform.WebhookEvent{}, fmt.Errorf("shopify %s: order %s: %w", op, ev.ResourceID, err)
 		}
 		if currency == "" {
 			currency = "USD"
 		}
 		o, err := normalise(raw, conn, currency)
 		if err != nil {
-			return platform.WebhookEvent{}, permanent(op, "order %s: %v", ev.ResourceID, err)
+			return platform.WebhookEvent{}, fmt.Errorf("shopify %s: order %s: %w", op, ev.ResourceID, err)
 		}
 		ev.Order = &o
 	}

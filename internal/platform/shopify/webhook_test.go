@@ -2,6 +2,7 @@ package shopify
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -53,6 +54,8 @@ func TestVerifyWebhook(t *testing.T) {
 		kind     platform.Kind
 		wantErr  string
 		signBody string // sign this instead of body (tampering)
+		// field is the UnparseableError's field: the signature checked out, the body did not parse.
+		field string
 	}{
 		{name: "order create", header: headers("orders/create", "sign"), body: order, wantRes: "order", wantID: "5813404221603", wantEv: "ev-1", wantOrd: true},
 		{name: "order updated", header: headers("orders/updated", "sign"), body: order, wantRes: "order", wantID: "5813404221603", wantEv: "ev-1", wantOrd: true},
@@ -68,13 +71,18 @@ func TestVerifyWebhook(t *testing.T) {
 		{name: "wrong secret", secrets: map[string]string{"webhook_secret": "other"}, header: headers("orders/create", "sign"), body: order, kind: platform.Auth, wantErr: "does not match"},
 		{name: "no webhook secret", secrets: map[string]string{"access_token": "x"}, header: headers("orders/create", "sign"), body: order, kind: platform.Auth, wantErr: "no webhook_secret"},
 		{name: "other shop", header: headers("orders/create", "sign", HeaderShopDomain, "other.myshopify.com"), body: order, kind: platform.Auth, wantErr: "another shop"},
-		{name: "missing topic", header: headers("", "sign"), body: order, kind: platform.Permanent, wantErr: "X-Shopify-Topic is missing"},
-		{name: "bad topic", header: headers("ORDERS CREATE", "sign"), body: order, kind: platform.Permanent, wantErr: "X-Shopify-Topic"},
-		{name: "bad triggered-at", header: headers("orders/create", "sign", HeaderTriggeredAt, "yesterday"), body: order, kind: platform.Permanent, wantErr: "X-Shopify-Triggered-At"},
-		{name: "not json", header: headers("orders/create", "sign"), body: "id=1", kind: platform.Permanent, wantErr: "not a JSON object"},
-		{name: "missing id", header: headers("orders/create", "sign"), body: `{"name":"#1"}`, kind: platform.Permanent, wantErr: "field id"},
-		{name: "order with bad line", header: headers("orders/create", "sign"), body: `{"id":1,"created_at":"2026-01-01T00:00:00Z","line_items":[{"quantity":0,"price":"1"}]}`, kind: platform.Permanent, wantErr: "line_items[0].quantity"},
-		{name: "order with wrong type", header: headers("orders/create", "sign"), body: `{"id":1,"line_items":{"a":1}}`, kind: platform.Permanent, wantErr: "line_items"},
+		{name: "missing topic", header: headers("", "sign"), body: order, field: "header X-Shopify-Topic"},
+		{name: "bad topic", header: headers("ORDERS CREATE", "sign"), body: order, field: "header X-Shopify-Topic"},
+		{name: "bad triggered-at", header: headers("orders/create", "sign", HeaderTriggeredAt, "yesterday"), body: order, field: "header X-Shopify-Triggered-At"},
+		{name: "not json", header: headers("orders/create", "sign"), body: "id=1", field: "body"},
+		{name: "missing id", header: headers("orders/create", "sign"), body: `{"name":"#1"}`, field: "id"},
+		{name: "order with bad line", header: headers("orders/create", "sign"), body: `{"id":1,"created_at":"2026-01-01T00:00:00Z","line_items":[{"quantity":0,"price":"1"}]}`, field: "line_items[0].quantity"},
+		{name: "order with wrong type", header: headers("orders/create", "sign"), body: `{"id":1,"line_items":{"a":1}}`, field: "line_items"},
+		{name: "order with a line of the wrong type", header: headers("orders/create", "sign"), body: `{"id":1,"line_items":[{"quantity":1},{"quantity":{"n":1}}]}`, field: "line_items[1].quantity"},
+		{name: "order with a bad tax line", header: headers("orders/create", "sign"), body: `{"id":1,"line_items":[{"quantity":1,"tax_lines":[{"price":"x"}]}]}`, field: "line_items[0].tax_lines[0].price"},
+		{name: "order with bad taxes_included", header: headers("orders/create", "sign"), body: `{"id":1,"taxes_included":"maybe"}`, field: "taxes_included"},
+		{name: "order with bad total tax", header: headers("orders/create", "sign"), body: `{"id":1,"created_at":"2026-01-01T00:00:00Z","total_tax":"1,5"}`, field: "total_tax"},
+		{name: "order without created_at", header: headers("orders/create", "sign"), body: `{"id":1}`, field: "created_at"},
 		{name: "huge body", header: headers("orders/create", "sign"), body: `{"id":1,"pad":"` + strings.Repeat("x", MaxWebhookBody) + `"}`, kind: platform.Permanent, wantErr: "exceeds"},
 	}
 	for _, tt := range tests {
@@ -92,6 +100,16 @@ func TestVerifyWebhook(t *testing.T) {
 				tt.header.Set(HeaderHmac, Sign(testSecret, []byte(signed)))
 			}
 			ev, err := c.VerifyWebhook(context.Background(), conn, platform.WebhookRequest{Header: tt.header, Body: []byte(tt.body)})
+			var ue *platform.UnparseableError
+			if tt.field != "" {
+				if !errors.As(err, &ue) || ue.Field != tt.field {
+					t.Fatalf("got %v, want an unparseable error naming %q", err, tt.field)
+				}
+				return
+			}
+			if errors.As(err, &ue) {
+				t.Fatalf("%v: only a verified delivery may be unparseable", err)
+			}
 			if tt.wantErr != "" {
 				if err == nil || kindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want %v error with %q", err, tt.kind, tt.wantErr)
@@ -124,6 +142,13 @@ func FuzzVerifyWebhook(f *testing.F) {
 		}
 		ev, err := c.VerifyWebhook(context.Background(), conn, platform.WebhookRequest{Header: h, Body: body})
 		if err != nil {
+			var ue *platform.UnparseableError
+			if errors.As(err, &ue) {
+				if !sign || ue.Field == "" {
+					t.Fatalf("unparseable without a good signature or a field: %v", err)
+				}
+				return
+			}
 			if platform.AsError(err).Platform != Name {
 				t.Fatalf("unclassified error %v", err)
 			}
