@@ -14,6 +14,8 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/orders"
+	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/store"
 )
@@ -107,6 +109,9 @@ func (s Setup) Validate() error {
 		if err := c.Rules.Validate(); err != nil {
 			return fmt.Errorf("connections[%d].rules: %w", i, err)
 		}
+		if err := orders.ValidatePollSettings(c); err != nil {
+			return fmt.Errorf("connections[%d].settings.%w", i, err)
+		}
 		conns[c.ID] = true
 	}
 	for i, m := range s.Mappings {
@@ -178,8 +183,19 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		}
 		tenantOf[c.ID] = c.Tenant
 	}
-	for _, m := range s.Mappings {
+	platformOf := map[string]string{}
+	for _, c := range s.Connections {
+		platformOf[c.ID] = c.Platform
+	}
+	for i, m := range s.Mappings {
 		m.Tenant = tenantOf[m.ConnectionID]
+		if n, ok := h.Connectors[platformOf[m.ConnectionID]].(platform.TargetNormaliser); ok {
+			t, err := n.NormaliseTarget(platform.Target{ProductID: m.ProductID, VariantID: m.VariantID})
+			if err != nil {
+				return fmt.Errorf("mappings[%d]: %w", i, err)
+			}
+			m.ProductID, m.VariantID = t.ProductID, t.VariantID
+		}
 		if m.CreatedAt.IsZero() {
 			m.CreatedAt = now
 			if old, err := h.Store.GetMapping(ctx, m.Tenant, m.ConnectionID, m.SKU); err == nil {

@@ -34,7 +34,14 @@ const (
 	ERPRegistered ERPState = "registered"
 	// ERPRefused: the ERP rejected it with a reason.
 	ERPRefused ERPState = "refused"
+	// ERPWithdrawn: cancelled before the ERP took it; no longer offered.
+	ERPWithdrawn ERPState = "withdrawn"
 )
+
+// HubRejected is the hub status whose write-back tells the platform the order was
+// rejected (by the hub's rules or by the ERP); its platform status comes from the
+// connection's status map (write_back.rejected), never a default.
+const HubRejected = "rejected"
 
 // Fulfilment statuses the ERP reports through order_status changes.
 const (

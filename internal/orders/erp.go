@@ -112,6 +112,11 @@ func (s *Service) Ack(ctx context.Context, tenant, orderID string, a Ack) (domai
 			return next, err
 		}
 	}
+	if next.State == domain.OrderRejected {
+		if err := s.writeBackRefusal(ctx, next); err != nil {
+			return next, err
+		}
+	}
 	if err := s.flush(ctx, next); err != nil {
 		s.log().Warn("order events left in the outbox", "order", orderID, "err", err)
 	}
@@ -145,4 +150,16 @@ func (s *Service) handleRelease(ctx context.Context, m message) error {
 		return nil
 	}
 	return err
+}
+
+// writeBackRefusal queues the rejected status's write-back after the ERP refused an order.
+func (s *Service) writeBackRefusal(ctx context.Context, rec domain.OrderRecord) error {
+	conn, err := s.Store.GetConnection(ctx, rec.ConnectionID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read connection: %w", err)
+	}
+	return s.writeBackRejection(ctx, conn, rec)
 }

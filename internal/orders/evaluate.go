@@ -36,7 +36,7 @@ func (s *Service) judge(ctx context.Context, conn domain.Connection, o domain.Or
 				o.PlatformStatus, strings.Join(conn.Rules.StatusMap.Import, ", "))}}}, nil
 	}
 
-	lines, rejections, err := s.resolveLines(ctx, conn, o)
+	lines, unmapped, rejections, err := s.resolveLines(ctx, conn, o)
 	if err != nil {
 		return verdict{}, err
 	}
@@ -60,8 +60,13 @@ func (s *Service) judge(ctx context.Context, conn domain.Connection, o domain.Or
 	for _, l := range lines {
 		st, ok := states[l.SKU]
 		if !ok || !st.Known() {
-			rejections = append(rejections, domain.OrderRejection{Line: l.Line, SKU: l.SKU, Code: domain.RejectUnknownProduct,
-				Message: fmt.Sprintf("line %d: SKU %q has no product in the ERP catalogue", l.Line+1, l.SKU)})
+			msg := fmt.Sprintf("line %d: SKU %q has no product in the ERP catalogue", l.Line+1, l.SKU)
+			if ids, missed := unmapped[l.Line]; missed {
+				// The line's own SKU was only the fallback: the mapping is what is missing.
+				msg = fmt.Sprintf("line %d: no mapping on connection %s for platform product %s, and the line's own SKU %q has no product in the ERP catalogue",
+					l.Line+1, conn.ID, ids, l.SKU)
+			}
+			rejections = append(rejections, domain.OrderRejection{Line: l.Line, SKU: l.SKU, Code: domain.RejectUnknownProduct, Message: msg})
 			continue
 		}
 		l.Supplier = st.Product.Supplier
@@ -100,9 +105,10 @@ func (s *Service) judge(ctx context.Context, conn domain.Connection, o domain.Or
 
 // resolveLines maps each line to an ERP SKU: the connection's mapping of the platform
 // product first (platform ids are authoritative), then the SKU the line carries.
-func (s *Service) resolveLines(ctx context.Context, conn domain.Connection, o domain.Order) ([]domain.ResolvedLine, []domain.OrderRejection, error) {
-	var lines []domain.ResolvedLine
-	var rejections []domain.OrderRejection
+// unmapped names, per line index, the platform ids that found no mapping.
+func (s *Service) resolveLines(ctx context.Context, conn domain.Connection, o domain.Order) (lines []domain.ResolvedLine,
+	unmapped map[int]string, rejections []domain.OrderRejection, err error) {
+	unmapped = map[int]string{}
 	for i, l := range o.Lines {
 		sku := ""
 		if l.ProductID != "" {
@@ -110,8 +116,10 @@ func (s *Service) resolveLines(ctx context.Context, conn domain.Connection, o do
 			switch {
 			case err == nil:
 				sku = m.SKU
-			case !errors.Is(err, store.ErrNotFound):
-				return nil, nil, fmt.Errorf("read mapping of %s/%s: %w", l.ProductID, l.VariantID, err)
+			case errors.Is(err, store.ErrNotFound):
+				unmapped[i] = strings.TrimSuffix(l.ProductID+"/"+l.VariantID, "/")
+			default:
+				return nil, nil, nil, fmt.Errorf("read mapping of %s/%s: %w", l.ProductID, l.VariantID, err)
 			}
 		}
 		if sku == "" {
@@ -128,7 +136,7 @@ func (s *Service) resolveLines(ctx context.Context, conn domain.Connection, o do
 		}
 		lines = append(lines, domain.ResolvedLine{Line: i, SKU: sku, Quantity: l.Quantity})
 	}
-	return lines, rejections, nil
+	return lines, unmapped, rejections, nil
 }
 
 // onHand sums the warehouses feeding the connection (all when none are listed).

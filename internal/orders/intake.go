@@ -199,14 +199,63 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 	return len(ds), nil
 }
 
-// PollAll takes orders from every enabled connection whose platform is polled (Mercos).
-// One connection's failure is logged and does not stop the others; a tenant whose
-// connections cannot be listed is reported in the error after the others are polled.
+// Settings of every polled connection (read by the core, whatever the platform).
+const (
+	// SettingOrderPollInterval is how often a connection's orders are polled, as a Go
+	// duration ("5m"); "0s" polls at every scheduler tick.
+	SettingOrderPollInterval = "order_poll_interval"
+	// SettingOrdersSince is where a new connection's polling starts (RFC 3339); unset, it
+	// starts at the connection's creation, never at the store's first order.
+	SettingOrdersSince = "orders_since"
+	maxOrderPollInterval = 24 * time.Hour
+)
+
+// ValidatePollSettings checks the order polling settings of a connection, naming the bad one.
+func ValidatePollSettings(c domain.Connection) error {
+	if v, ok := c.Settings[SettingOrderPollInterval]; ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 || d > maxOrderPollInterval {
+			return fmt.Errorf("%s: %q is not a duration between 0s and 24h (e.g. \"5m\")", SettingOrderPollInterval, v)
+		}
+	}
+	if v, ok := c.Settings[SettingOrdersSince]; ok {
+		if _, err := time.Parse(time.RFC3339, v); err != nil {
+			return fmt.Errorf("%s: %q is not an RFC 3339 time (e.g. \"2026-01-31T00:00:00Z\")", SettingOrdersSince, v)
+		}
+	}
+	return nil
+}
+
+// pollInterval is the connection's order polling pace: its setting, else its platform's
+// (0 for poll-only platforms), else the safety-net default for platforms with webhooks.
+func (s *Service) pollInterval(c domain.Connection) time.Duration {
+	if d, err := time.ParseDuration(c.Settings[SettingOrderPollInterval]); err == nil && d >= 0 {
+		return d
+	}
+	if p, ok := s.Connectors[c.Platform].(platform.OrderPollPacer); ok {
+		return p.DefaultOrderPollInterval()
+	}
+	return platform.DefaultOrderPollInterval
+}
+
+// PollAll takes orders from every enabled connection whose platform lists orders by
+// update time, each at its own pace: poll-only platforms at every tick, the others as
+// the safety net that catches a lost or disabled webhook within minutes. Both paths meet
+// in the same order record. One connection's failure is logged and does not stop the
+// others; a tenant whose connections cannot be listed is reported after the others.
 func (s *Service) PollAll(ctx context.Context) (int, error) {
 	conns, err := store.EnabledConnections(ctx, s.Store)
 	total := 0
 	for _, c := range conns {
 		if _, ok := s.Connectors[c.Platform].(platform.OrderPoller); !ok {
+			continue
+		}
+		due, derr := s.pollDue(ctx, c)
+		if derr != nil {
+			s.log().Warn("order poll skipped", "connection", c.ID, "err", derr)
+			continue
+		}
+		if !due {
 			continue
 		}
 		n, perr := s.Poll(ctx, c)
@@ -216,6 +265,29 @@ func (s *Service) PollAll(ctx context.Context) (int, error) {
 		}
 	}
 	return total, err
+}
+
+// pollDue says whether the connection's pace allows a poll now, and if so records this
+// poll's time first (a crash then delays the next poll by one interval, never repeats
+// it in a loop).
+func (s *Service) pollDue(ctx context.Context, c domain.Connection) (bool, error) {
+	every := s.pollInterval(c)
+	if every == 0 {
+		return true, nil
+	}
+	name := "orders-poll-at|" + c.ID
+	now := s.now()
+	last, err := s.Store.GetCursor(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("read last poll time: %w", err)
+	}
+	if t, perr := time.Parse(time.RFC3339Nano, last); perr == nil && now.Sub(t) < every && !t.After(now) {
+		return false, nil
+	}
+	if err := s.Store.PutCursor(ctx, name, now.Format(time.RFC3339Nano)); err != nil {
+		return false, fmt.Errorf("save poll time: %w", err)
+	}
+	return true, nil
 }
 
 // maxPollPages bounds one poll so a huge backlog is taken over several runs.

@@ -187,6 +187,11 @@ func (s *Service) apply(ctx context.Context, conn domain.Connection, o domain.Or
 				return "", err
 			}
 		}
+		if next.State == domain.OrderRejected && prev.State != domain.OrderRejected {
+			if err := s.writeBackRejection(ctx, conn, next); err != nil {
+				return "", err
+			}
+		}
 		return string(next.State), s.flush(ctx, next)
 	}
 	return "", worker.Retry(0, fmt.Errorf("order %s kept changing under %d rounds", id, maxOrderRounds))
@@ -266,11 +271,25 @@ func (s *Service) transition(ctx context.Context, conn domain.Connection, prev d
 	return next, events, nil
 }
 
-// cancel releases everything the order holds.
+// writeBackRejection queues the rejected status's write-back when the connection maps
+// one (status_map.write_back.rejected): the merchant then sees the refusal on the store.
+func (s *Service) writeBackRejection(ctx context.Context, conn domain.Connection, rec domain.OrderRecord) error {
+	if conn.Rules.StatusMap.WriteBackStatus(domain.HubRejected) == "" {
+		return nil
+	}
+	return s.send(ctx, message{Kind: kindWriteBack, Tenant: conn.Tenant, Connection: conn.ID, Order: rec.ID, Status: domain.HubRejected, Rev: rec.Rev}, 0)
+}
+
+// cancel releases everything the order holds, and withdraws it from the ERP's pending
+// feed when the ERP has not taken it yet.
 func (s *Service) cancel(r *domain.OrderRecord, now time.Time, why string) {
 	r.State = domain.OrderCancelled
 	r.Reserved = nil
 	r.Note(now, why+"; reservation released")
+	if r.ERP.State == domain.ERPPending {
+		r.ERP.State = domain.ERPWithdrawn
+		r.Note(now, "withdrawn from the ERP's pending orders (it had not taken the order)")
+	}
 }
 
 func rejectionSummary(rs []domain.OrderRejection) string {

@@ -104,8 +104,19 @@ func (s *Service) handleWriteBack(ctx context.Context, m message) error {
 		return fmt.Errorf("read order: %w", err)
 	}
 	// A newer status supersedes this one; its own message writes it.
-	if (m.Status == "received" && rec.Fulfilment.Status != "") || (m.Status != "received" && m.Status != rec.Fulfilment.Status) {
-		return nil
+	switch m.Status {
+	case "received":
+		if rec.Fulfilment.Status != "" || rec.State != domain.OrderAccepted {
+			return nil
+		}
+	case domain.HubRejected:
+		if rec.State != domain.OrderRejected {
+			return nil
+		}
+	default:
+		if m.Status != rec.Fulfilment.Status {
+			return nil
+		}
 	}
 	conn, err := s.Store.GetConnection(ctx, rec.ConnectionID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -123,7 +134,7 @@ func (s *Service) handleWriteBack(ctx context.Context, m message) error {
 		target = defaultWriteBack[conn.Platform][m.Status]
 	}
 	var u domain.OrderStatusUpdate
-	if m.Status != "received" {
+	if m.Status != "received" && m.Status != domain.HubRejected {
 		u = rec.Fulfilment.Update
 	}
 	u.PlatformStatus = target
