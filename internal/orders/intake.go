@@ -206,7 +206,7 @@ const (
 	SettingOrderPollInterval = "order_poll_interval"
 	// SettingOrdersSince is where a new connection's polling starts (RFC 3339); unset, it
 	// starts at the connection's creation, never at the store's first order.
-	SettingOrdersSince = "orders_since"
+	SettingOrdersSince   = "orders_since"
 	maxOrderPollInterval = 24 * time.Hour
 )
 
