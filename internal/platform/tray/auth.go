@@ -37,8 +37,10 @@ func tokensFrom(v map[string]string) *tokens {
 	return t
 }
 
-// do sends an authenticated request and classifies the answer. On 401 with
-// error_code 1000 (expired token) it refreshes once and retries.
+// do sends an authenticated request and classifies the answer. Any 401 that a new
+// token can cure (1000 expired, 1099 invalid, or none at all) gets one refresh (the
+// refresh_token, else a new grant from the code) and one retry; a long-lived process
+// otherwise keeps sending a token Tray stopped accepting.
 func (c *Connector) do(ctx context.Context, conn domain.Connection, s settings, r request) (response, error) {
 	st := c.state(conn, s)
 	for attempt := 0; ; attempt++ {
@@ -50,11 +52,12 @@ func (c *Connector) do(ctx context.Context, conn domain.Connection, s settings, 
 		if err != nil {
 			return response{}, err
 		}
-		if resp.status == http.StatusUnauthorized && attempt == 0 && parseTrayError(resp.body).errorCode() == 1000 {
+		if resp.status == http.StatusUnauthorized && attempt == 0 && refreshable(parseTrayError(resp.body).errorCode()) {
 			st.tokMu.Lock()
 			st.rejected = tok
 			st.tokMu.Unlock()
-			c.log.InfoContext(ctx, "tray access token expired early; refreshing", "connection", conn.ID)
+			c.log.InfoContext(ctx, "tray refused the access token; refreshing once", "connection", conn.ID,
+				"error_code", parseTrayError(resp.body).errorCode())
 			continue
 		}
 		return resp, classify(r, resp, s.perMin, c.opts.Now())
@@ -114,6 +117,10 @@ func (c *Connector) token(ctx context.Context, conn domain.Connection, st *connS
 func (c *Connector) usable(t *tokens, st *connState, now time.Time) bool {
 	return t.access != "" && t.access != st.rejected && now.Add(c.opts.RefreshBefore).Before(t.accessExp)
 }
+
+// refreshable says a 401 with this error_code may be cured by a new token: everything
+// but the store being blocked, inactive or cancelled (1001-1003).
+func refreshable(code int) bool { return code < 1001 || code > 1003 }
 
 // storeDown reports the 401 codes no credential can fix.
 func storeDown(e *platform.Error) bool {

@@ -179,3 +179,43 @@ func keys(m map[string]string) []string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestAuthRefusalRefreshesOnce: whatever 401 Tray gives a cached token (1000, 1099 or
+// none), the connector refreshes once (falling back to the code when the refresh token
+// is refused too) and retries once; a second refusal fails the call.
+func TestAuthRefusalRefreshesOnce(t *testing.T) {
+	tests := []struct {
+		name              string
+		refuse            func(e *env)
+		grants, refreshes int64
+		wantErr           bool
+	}{
+		{"1000 expired", func(e *env) { e.sim.ExpireAccessTokens(testStore) }, 1, 1, false},
+		{"1099 invalid", func(e *env) { e.sim.InvalidateAccessTokens(testStore) }, 1, 1, false},
+		{"1099 with the refresh token refused too", func(e *env) {
+			e.sim.InvalidateAccessTokens(testStore)
+			e.sim.InvalidateRefreshTokens(testStore)
+		}, 2, 1, false},
+		{"plain 401", func(e *env) { e.sim.InjectFault(testStore, traysim.Fault{Kind: traysim.FaultUnauthorized}) }, 1, 1, false},
+		{"refused again after the refresh", func(e *env) {
+			e.sim.InjectFault(testStore, traysim.Fault{Kind: traysim.FaultUnauthorized, Count: 2})
+		}, 1, 1, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, traysim.Options{}, nil)
+			seedProducts(e.sim, 1)
+			if err := pushOne(e); err != nil {
+				t.Fatal(err)
+			}
+			tt.refuse(e)
+			err := pushOne(e)
+			if tt.wantErr != (err != nil) || (err != nil && kindOf(err) != platform.Auth) {
+				t.Fatalf("push: %v (want error %v)", err, tt.wantErr)
+			}
+			if g, r := e.endpoint(traysim.EpAuthGrant), e.endpoint(traysim.EpAuthRefresh); g != tt.grants || r != tt.refreshes {
+				t.Fatalf("grants %d refreshes %d, want %d and %d", g, r, tt.grants, tt.refreshes)
+			}
+		})
+	}
+}

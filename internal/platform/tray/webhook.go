@@ -32,32 +32,39 @@ func (c *Connector) VerifyWebhook(_ context.Context, conn domain.Connection, req
 	if err != nil {
 		return platform.WebhookEvent{}, permanent(op, "%v", err)
 	}
-	for _, name := range []string{"seller_id", "scope_name", "scope_id", "act"} {
-		v := fields[name]
-		if v == "" {
-			return platform.WebhookEvent{}, permanent(op, "field %s is missing", name)
-		}
-		if len(v) > 128 || !utf8.ValidString(v) {
-			return platform.WebhookEvent{}, permanent(op, "field %s is not a valid value", name)
-		}
+	// The substitute check first: until seller_id (and app_code) say the delivery is
+	// for this store, nothing else about it is trusted or reported as unparseable.
+	seller := fields["seller_id"]
+	if seller == "" {
+		return platform.WebhookEvent{}, permanent(op, "field seller_id is missing")
 	}
-	if fields["seller_id"] != storeID {
+	if seller != storeID {
 		return platform.WebhookEvent{}, authErr(op, "field seller_id does not match the connection's store")
 	}
 	if want := strings.TrimSpace(conn.Setting("app_code", "")); want != "" && fields["app_code"] != want {
 		return platform.WebhookEvent{}, authErr(op, "field app_code does not match the connection's app")
 	}
+	// Verified from here on: a body the hub cannot read is stored and replayed later.
+	for _, name := range []string{"scope_name", "scope_id", "act"} {
+		v := fields[name]
+		if v == "" {
+			return platform.WebhookEvent{}, platform.Unparseable(name, "missing")
+		}
+		if len(v) > 128 || !utf8.ValidString(v) {
+			return platform.WebhookEvent{}, platform.Unparseable(name, "not a valid value")
+		}
+	}
 	switch fields["act"] {
 	case "insert", "update", "delete":
 	default:
-		return platform.WebhookEvent{}, permanent(op, "field act must be insert, update or delete")
+		return platform.WebhookEvent{}, platform.Unparseable("act", "must be insert, update or delete, got %q", truncate(fields["act"], 20))
 	}
 	scope := fields["scope_name"]
 	if !validScope(scope) {
-		return platform.WebhookEvent{}, permanent(op, "field scope_name is not a valid scope")
+		return platform.WebhookEvent{}, platform.Unparseable("scope_name", "%q is not a Tray scope", truncate(scope, 40))
 	}
-	if !validID(fields["scope_id"]) {
-		return platform.WebhookEvent{}, permanent(op, "field scope_id is not a valid id")
+	if !numericID(fields["scope_id"]) {
+		return platform.WebhookEvent{}, platform.Unparseable("scope_id", "%q is not a number", truncate(fields["scope_id"], 40))
 	}
 	return platform.WebhookEvent{
 		Topic: scope + "/" + fields["act"], Resource: scope, ResourceID: fields["scope_id"],
@@ -96,6 +103,19 @@ func webhookFields(req platform.WebhookRequest) (map[string]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// numericID accepts Tray's resource ids: decimal digits.
+func numericID(s string) bool {
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // validScope accepts Tray scope names: lower-case words joined by underscores.

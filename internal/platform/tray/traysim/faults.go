@@ -20,6 +20,9 @@ const (
 	FaultMalformed
 	// FaultTruncated answers 200 and cuts the body short (Content-Length larger than sent).
 	FaultTruncated
+	// FaultUnauthorized answers 401 without an error_code (a proxy or an unannounced
+	// auth failure), to API calls only: token calls are served normally.
+	FaultUnauthorized
 )
 
 // Fault applies to the next Count requests of a store (after the limits admit them).
@@ -61,6 +64,8 @@ func applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (done bool) {
 	case FaultMalformed:
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte("<html><body>502 Bad Gateway</body></html>"))
+	case FaultUnauthorized:
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthorized", "code": http.StatusUnauthorized})
 	case FaultTruncated:
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Content-Length", "512")

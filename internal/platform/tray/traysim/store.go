@@ -124,7 +124,7 @@ func (st *store) admit(endpoint string, now time.Time, window time.Duration) ver
 	st.ring[st.pos] = now
 	st.pos = (st.pos + 1) % len(st.ring)
 	st.dayCount++
-	if len(st.faults) > 0 {
+	if len(st.faults) > 0 && !(st.faults[0].Kind == FaultUnauthorized && (endpoint == epAuthGrant || endpoint == epAuthRefresh)) {
 		f := st.faults[0]
 		if st.faults[0].Count--; st.faults[0].Count <= 0 {
 			st.faults = st.faults[1:]
@@ -227,6 +227,27 @@ func (s *Server) ExpireAccessTokens(storeID string) {
 		for k := range st.access {
 			st.access[k] = time.Time{}
 		}
+		st.mu.Unlock()
+	}
+}
+
+// InvalidateAccessTokens revokes every issued access token: Tray no longer knows
+// them, so the next call gets 401 with error_code 1099 ("Token expired or invalid")
+// even though the client still thinks the token is good.
+func (s *Server) InvalidateAccessTokens(storeID string) {
+	if st := s.store(storeID); st != nil {
+		st.mu.Lock()
+		clear(st.access)
+		st.mu.Unlock()
+	}
+}
+
+// InvalidateRefreshTokens revokes every issued refresh token (GET /auth answers 401
+// with 1099), so a client must fall back to a new grant from its code.
+func (s *Server) InvalidateRefreshTokens(storeID string) {
+	if st := s.store(storeID); st != nil {
+		st.mu.Lock()
+		clear(st.refresh)
 		st.mu.Unlock()
 	}
 }
