@@ -61,6 +61,9 @@ const (
 	testHook   = "whsec-test"
 )
 
+// testConnCreated is when the test connection was created: polling starts there.
+var testConnCreated = time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
+
 func newEnv(t *testing.T, simOpts woocommercesim.Options, settings map[string]string, opts ...Options) *env {
 	t.Helper()
 	if simOpts.RateLimitPerMin == 0 {
@@ -83,7 +86,7 @@ func newEnv(t *testing.T, simOpts woocommercesim.Options, settings map[string]st
 		"rate_limit_per_min": strconv.Itoa(simOpts.RateLimitPerMin)}
 	maps.Copy(s, settings)
 	e.conn = domain.Connection{ID: "conn1", Tenant: "t1", Platform: Name, Enabled: true,
-		Settings: s, SecretRef: "woo/conn1", Currency: "BRL"}
+		Settings: s, SecretRef: "woo/conn1", Currency: "BRL", CreatedAt: testConnCreated}
 	var o Options
 	if len(opts) > 0 {
 		o = opts[0]

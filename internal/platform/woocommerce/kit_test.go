@@ -2,6 +2,10 @@ package woocommerce
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strconv"
 	"sync"
 	"testing"
@@ -68,5 +72,48 @@ func TestKitEndToEnd(t *testing.T) {
 	defer mu.Unlock()
 	if len(seen) != 300 {
 		t.Fatalf("observer saw %d stock writes", len(seen))
+	}
+}
+
+// A raw order body delivered through the Kit verifies with the secrets the Kit hands
+// out and reads the same as the order fetched back from the store; a signed body that
+// does not parse is unparseable (kept by the hub), not a signature failure.
+func TestKitDeliversRawOrders(t *testing.T) {
+	k := woocommercesim.NewKit()
+	if _, err := k.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	st, err := k.NewStore("s1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := &memSecrets{data: map[string]map[string]string{"ref": st.Secrets}}
+	conn := domain.Connection{ID: "c1", Tenant: "t", Platform: Name, Settings: st.Settings, SecretRef: "ref", Currency: "BRL"}
+	c := New(secrets, Options{})
+	body, err := os.ReadFile(filepath.Join("testdata", "order_tax_exclusive.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := k.DeliverOrder("s1", "created", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := c.VerifyWebhook(ctx(t), conn, platform.WebhookRequest{Header: d.Header, Query: d.Query, Body: d.Body})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetched, err := c.FetchOrder(ctx(t), conn, ev.ResourceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.Order == nil || !reflect.DeepEqual(*ev.Order, fetched) || ev.Order.CheckTotal() != "" {
+		t.Fatalf("delivered %+v\nfetched %+v", ev.Order, fetched)
+	}
+	bad := k.SignedDelivery("s1", "order.updated", []byte(`{"id":1041,"date_created_gmt":"2026-01-14T15:05:11","total":"33,66"}`))
+	_, err = c.VerifyWebhook(ctx(t), conn, platform.WebhookRequest{Header: bad.Header, Query: bad.Query, Body: bad.Body})
+	var ue *platform.UnparseableError
+	if !errors.As(err, &ue) || ue.Field != "total" {
+		t.Fatalf("got %v, want an unparseable total", err)
 	}
 }

@@ -46,18 +46,33 @@ func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, plat
 	return o, nil
 }
 
+// DefaultOrderPollInterval is 0: WooCommerce delivers webhooks once, without retries,
+// and disables a hook after a few failures, so polling is its main safety net and runs
+// every scheduler tick, not at the slower pace of platforms that retry.
+func (c *Connector) DefaultOrderPollInterval() time.Duration { return 0 }
+
 // PollOrders lists orders modified since the cursor, oldest first, page_size at a
 // time. WooCommerce delivers webhooks once, without retries, so polling is what makes
 // order intake complete. The cursor is "<modified_after RFC 3339>|<page>"; "" starts at
-// the orders_since setting (or the beginning). Each finished pass restarts one second
-// before the newest modification seen, so orders changed within that second are never
-// missed (the hub de-duplicates the repeats).
+// the orders_since setting, else at the connection's creation: a new connection must
+// not import the store's whole history. Each finished pass restarts one second before
+// the newest modification seen, so orders changed within that second are never missed
+// (the hub de-duplicates the repeats).
 func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, cursor string) (platform.OrderPage, error) {
 	s, err := c.settings(conn)
 	if err != nil {
 		return platform.OrderPage{}, err
 	}
 	after, page := s.ordersSince, 1
+	if after.IsZero() {
+		after = conn.CreatedAt.UTC()
+	}
+	if after.IsZero() {
+		// A connection without a creation time (built by hand, not by the store) starts
+		// now rather than at the beginning of time; the cursor returned keeps that start.
+		after = c.opts.Now().UTC()
+	}
+	after = after.Truncate(time.Second) // modified_after has whole seconds
 	if cursor != "" {
 		ts, p, ok := strings.Cut(cursor, "|")
 		t, terr := time.Parse(time.RFC3339, ts)
@@ -69,9 +84,7 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 	}
 	q := url.Values{"page": {strconv.Itoa(page)}, "per_page": {strconv.Itoa(s.pageSize)},
 		"orderby": {"modified"}, "order": {"asc"}, "dates_are_gmt": {"true"}}
-	if !after.IsZero() {
-		q.Set("modified_after", after.Format("2006-01-02T15:04:05"))
-	}
+	q.Set("modified_after", after.Format("2006-01-02T15:04:05"))
 	r := request{op: "poll_orders", method: http.MethodGet, path: "/orders", query: q}
 	resp, err := c.do(ctx, conn, s, r)
 	if err != nil {
@@ -103,7 +116,7 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 	}
 	if more {
 		out.Next, out.More = after.Format(time.RFC3339)+"|"+strconv.Itoa(page+1), true
-	} else if !newest.IsZero() {
+	} else {
 		next := newest.Add(-time.Second)
 		if next.Before(after) {
 			next = after

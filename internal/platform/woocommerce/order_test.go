@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,7 +85,12 @@ func TestNormaliseOrderFacts(t *testing.T) {
 		{"discount: coupon + pix fee", money(o.Discount), "18.12 BRL"},
 		{"shipping", money(o.ShippingCost), "23.40 BRL"},
 		{"total", money(o.Total), "219.78 BRL"},
-		{"payment", o.PaymentMethod, "woo-mercado-pago-pix"},
+		{"payment title", o.PaymentMethod, "Pix"},
+		{"positive fee", money(*o.Fees), "5.00 BRL"},
+		{"tax stated as zero", money(*o.Tax), "0.00 BRL"},
+		{"coupon", strings.Join(o.CouponCodes, ","), "bemvinda15"},
+		{"customer note", o.Note, "Entregar na portaria"},
+		{"parts add up", o.CheckTotal(), ""},
 		{"shipping method", o.ShippingMethod, "SEDEX"},
 	}
 	for _, c := range checks {
@@ -263,4 +269,200 @@ func TestWriteOrderStatus(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// The two shapes the REST v3 docs publish: a single order (create response, webhook
+// body) and the order list the poll reads. Money must add up to the platform's total.
+func TestOrderShapesGolden(t *testing.T) {
+	t.Run("single order, prices exclude tax", func(t *testing.T) {
+		e := newEnv(t, woocommercesim.Options{}, nil)
+		payload, err := os.ReadFile(filepath.Join("testdata", "order_tax_exclusive.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := e.sim.AddOrder(testStore, payload); err != nil {
+			t.Fatal(err)
+		}
+		o, err := e.c.FetchOrder(ctx(t), e.conn, "1041")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := o.CheckTotal(); msg != "" {
+			t.Fatal(msg)
+		}
+		golden(t, "order_tax_exclusive.golden.json", o)
+	})
+	t.Run("order list", func(t *testing.T) {
+		e := newEnv(t, woocommercesim.Options{}, nil)
+		payload, err := os.ReadFile(filepath.Join("testdata", "orders_list.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var raws []json.RawMessage
+		if err := json.Unmarshal(payload, &raws); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range raws {
+			if err := e.sim.AddOrder(testStore, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		page, err := e.c.PollOrders(ctx(t), e.conn, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Orders) != len(raws) {
+			t.Fatalf("polled %d orders, want %d", len(page.Orders), len(raws))
+		}
+		for _, o := range page.Orders {
+			if msg := o.CheckTotal(); msg != "" {
+				t.Fatalf("order %s: %s", o.PlatformID, msg)
+			}
+		}
+		golden(t, "orders_list.golden.json", page.Orders)
+	})
+}
+
+// Spot checks of the money rules and details, independent of the golden files.
+func TestNormaliseOrderMoneyAndDetails(t *testing.T) {
+	conn := domain.Connection{ID: "c1", Tenant: "t1", Currency: "BRL"}
+	read := func(t *testing.T, file string, index int) domain.Order {
+		t.Helper()
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if index >= 0 {
+			var raws []json.RawMessage
+			if err := json.Unmarshal(b, &raws); err != nil {
+				t.Fatal(err)
+			}
+			b = raws[index]
+		}
+		o, err := NormaliseOrder(b, conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	money := func(m *domain.Money) string {
+		if m == nil {
+			return "nil"
+		}
+		return m.Amount.StringFixed(2) + " " + m.Currency
+	}
+	excl := read(t, "order_tax_exclusive.json", -1)
+	br := read(t, "orders_list.json", 0)
+	incl := read(t, "orders_list.json", 1)
+	tests := []struct{ name, got, want string }{
+		// Prices exclude tax: the unit price is the shop's (subtotal/quantity), tax on top.
+		{"excl: unit price as stated, not taxed", money(&excl.Lines[0].UnitPrice), "4.50 USD"},
+		{"excl: line coupon share net of tax", money(&excl.Lines[0].Discount), "0.90 USD"},
+		{"excl: line tax", money(excl.Lines[0].Tax), "0.81 USD"},
+		{"excl: order discount", money(&excl.Discount), "2.40 USD"},
+		{"excl: shipping net", money(&excl.ShippingCost), "7.00 USD"},
+		{"excl: fee net", money(excl.Fees), "2.00 USD"},
+		{"excl: tax is total_tax", money(excl.Tax), "3.06 USD"},
+		{"excl: taxes not included", strconv.FormatBool(excl.TaxesIncluded), "false"},
+		{"excl: total", money(&excl.Total), "33.66 USD"},
+		{"excl: coupon code", strings.Join(excl.CouponCodes, ","), "spring10"},
+		{"excl: note", excl.Note, "Leave at the back door"},
+		{"excl: payment title", excl.PaymentMethod, "Check payments"},
+		{"excl: company", excl.Customer.CompanyName, "Park Supplies LLC"},
+		{"excl: shipping address phone", excl.Shipping.Phone, "(503) 555-0199"},
+		{"excl: shipping name", excl.Shipping.Name, "Ben Park"},
+		{"excl: phones", strings.Join(excl.Customer.Phones, "|"), "(503) 555-0142|(503) 555-0199"},
+		// Prices include tax: every part gross, tax inside.
+		{"incl: unit price gross", money(&incl.Lines[0].UnitPrice), "12.00 EUR"},
+		{"incl: line discount gross", money(&incl.Lines[0].Discount), "5.00 EUR"},
+		{"incl: line tax", money(incl.Lines[0].Tax), "5.17 EUR"},
+		{"incl: discount gross", money(&incl.Discount), "5.00 EUR"},
+		{"incl: shipping gross", money(&incl.ShippingCost), "6.00 EUR"},
+		{"incl: tax", money(incl.Tax), "6.17 EUR"},
+		{"incl: taxes included", strconv.FormatBool(incl.TaxesIncluded), "true"},
+		{"incl: no fees", money(incl.Fees), "nil"},
+		{"incl: empty shipping address dropped", strconv.FormatBool(incl.Shipping == nil), "true"},
+		// Brazilian fields from order meta (no REST extension in the body).
+		{"br: CNPJ for persontype 2", br.Customer.Document, "11222333000181"},
+		{"br: state registration", br.Customer.StateRegistration, "Isento"},
+		{"br: billing number", br.Billing.Number, "455"},
+		{"br: billing neighborhood", br.Billing.Neighborhood, "Centro"},
+		{"br: shipping number", br.Shipping.Number, "2100"},
+		{"br: shipping neighborhood", br.Shipping.Neighborhood, "Batel"},
+		{"br: phones", strings.Join(br.Customer.Phones, "|"), "(41) 3222-1100|(41) 99876-5432"},
+		{"br: cellphone on the address", br.Billing.Phone, "(41) 99876-5432"},
+		{"br: PIX discount fee", money(&br.Discount), "5.00 BRL"},
+		{"br: no positive fee", money(br.Fees), "nil"},
+		{"br: total kept despite refunds", money(&br.Total), "103.30 BRL"},
+		{"br: note", br.Note, "Favor entregar após as 14h"},
+	}
+	for _, tt := range tests {
+		if tt.got != tt.want {
+			t.Errorf("%s = %q, want %q", tt.name, tt.got, tt.want)
+		}
+	}
+	for _, o := range []domain.Order{excl, br, incl} {
+		if msg := o.CheckTotal(); msg != "" {
+			t.Errorf("order %s: %s", o.PlatformID, msg)
+		}
+	}
+}
+
+// A new connection polls from its creation: an order last changed before it (the
+// REST docs' 2017 example shape) is never imported, one changed after it is; the
+// orders_since setting moves the start.
+func TestPollOrdersStartsAtConnectionCreation(t *testing.T) {
+	old := `{"id":723,"status":"completed","currency":"USD","date_created_gmt":"2017-03-21T19:16:00","date_modified_gmt":"2017-03-21T19:54:51","total":"39.00"}`
+	recent := `{"id":5000,"status":"processing","currency":"BRL","date_created_gmt":"2024-06-01T12:00:30","date_modified_gmt":"2024-06-01T12:00:30","total":"10.00"}`
+	ids := func(p platform.OrderPage) string {
+		var out []string
+		for _, o := range p.Orders {
+			out = append(out, o.PlatformID)
+		}
+		return strings.Join(out, ",")
+	}
+	tests := []struct {
+		name     string
+		settings map[string]string
+		created  time.Time
+		now      time.Time
+		want     string
+		next     string
+	}{
+		{name: "from the connection's creation", created: testConnCreated, want: "5000", next: "2024-06-01T12:00:29Z|1"},
+		{name: "orders_since reaches back", settings: map[string]string{"orders_since": "2017-01-01T00:00:00Z"}, created: testConnCreated, want: "723,5000"},
+		{name: "nothing new keeps the start", created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), want: "", next: "2025-01-01T00:00:00Z|1"},
+		{name: "no creation time starts now", now: time.Date(2024, 6, 1, 12, 0, 10, 0, time.UTC), want: "5000", next: "2024-06-01T12:00:29Z|1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, woocommercesim.Options{}, tt.settings, Options{Now: func() time.Time { return tt.now }})
+			e.conn.CreatedAt = tt.created
+			for _, b := range []string{old, recent} {
+				if err := e.sim.AddOrder(testStore, []byte(b)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			page, err := e.c.PollOrders(ctx(t), e.conn, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(page); got != tt.want {
+				t.Fatalf("imported %q, want %q", got, tt.want)
+			}
+			if tt.next != "" && page.Next != tt.next {
+				t.Fatalf("next %q, want %q", page.Next, tt.next)
+			}
+			if calls := e.calls().ByEndpoint[woocommercesim.EpOrders]; calls != 1 {
+				t.Fatalf("%d list calls", calls)
+			}
+		})
+	}
+}
+
+func TestDefaultOrderPollInterval(t *testing.T) {
+	var p platform.OrderPollPacer = New(&memSecrets{}, Options{})
+	if d := p.DefaultOrderPollInterval(); d != 0 {
+		t.Fatalf("pace %v: WooCommerce does not retry webhooks, polling runs every tick", d)
+	}
 }

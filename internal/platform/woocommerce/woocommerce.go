@@ -70,9 +70,10 @@ type Connector struct {
 }
 
 var (
-	_ platform.Connector     = (*Connector)(nil)
-	_ platform.CatalogReader = (*Connector)(nil)
-	_ platform.OrderPoller   = (*Connector)(nil)
+	_ platform.Connector      = (*Connector)(nil)
+	_ platform.CatalogReader  = (*Connector)(nil)
+	_ platform.OrderPoller    = (*Connector)(nil)
+	_ platform.OrderPollPacer = (*Connector)(nil)
 )
 
 // New builds a connector reading credentials from secrets.

@@ -1,6 +1,7 @@
 package woocommercesim
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -479,11 +480,16 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, st *store) {
 		return (rows[a].id < rows[b].id) == asc
 	})
 	rows = paged(w, rows, pg, per)
-	out := make([]any, len(rows))
+	// Joined by hand: json.Marshal would re-compact the verbatim bodies.
+	out := make([][]byte, len(rows))
 	for i, rw := range rows {
-		out[i] = rw.o
+		if raw := st.raw[rw.id]; raw != nil {
+			out[i] = raw
+		} else {
+			out[i], _ = json.Marshal(rw.o)
+		}
 	}
-	b, _ := json.Marshal(out)
+	b := append(append([]byte{'['}, bytes.Join(out, []byte{','})...), ']')
 	st.data.Unlock()
 	writeRaw(w, http.StatusOK, b)
 }
@@ -534,8 +540,12 @@ func (s *Server) order(w http.ResponseWriter, st *store, rt routed, body []byte,
 			o["meta_data"] = meta
 		}
 		o["date_modified_gmt"] = now.UTC().Format("2006-01-02T15:04:05")
+		delete(st.raw, rt.id) // the stored bytes no longer say what the order is
 	}
-	b, _ := json.Marshal(o)
+	b := st.raw[rt.id]
+	if b == nil {
+		b, _ = json.Marshal(o)
+	}
 	st.data.Unlock()
 	writeRaw(w, http.StatusOK, b)
 }

@@ -1,6 +1,7 @@
 package woocommercesim
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -50,6 +51,7 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 		return "", platformsim.Delivery{}, fmt.Errorf("woocommercesim: order %s: %w", id, err)
 	}
 	st.orders[num] = doc
+	delete(st.raw, num)
 	now := k.Server.opts.Now()
 	type level struct {
 		p platformsim.Product
@@ -70,18 +72,37 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	if existed {
 		event = "updated"
 	}
+	return id, k.SignedDelivery(storeID, "order."+event, body), nil
+}
+
+// DeliverOrder stores a REST v3 order body as given (see Server.AddOrder) and returns
+// the order.<event> delivery carrying those same bytes, signed as WooCommerce signs
+// them: for replaying captured or published payloads through the hub verbatim.
+func (k *Kit) DeliverOrder(storeID, event string, body []byte) (platformsim.Delivery, error) {
+	if _, err := k.Server.addOrder(storeID, body); err != nil {
+		return platformsim.Delivery{}, fmt.Errorf("woocommercesim: %w", err)
+	}
+	return k.SignedDelivery(storeID, "order."+event, body), nil
+}
+
+// SignedDelivery is the webhook delivery WooCommerce core would send for body under
+// topic ("order.updated"): its headers and X-WC-Webhook-Signature = base64(HMAC-SHA256)
+// under the store's webhook_secret. The body goes out as given, stored or not and
+// parseable or not (a signed body the hub cannot read is a case worth testing).
+func (k *Kit) SignedDelivery(storeID, topic string, body []byte) platformsim.Delivery {
+	resource, event, _ := strings.Cut(topic, ".")
 	mac := hmac.New(sha256.New, []byte(webhookSecret(storeID)))
 	mac.Write(body)
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("X-WC-Webhook-Source", "https://"+storeID+".example/")
-	h.Set("X-WC-Webhook-Topic", "order."+event)
-	h.Set("X-WC-Webhook-Resource", "order")
+	h.Set("X-WC-Webhook-Topic", topic)
+	h.Set("X-WC-Webhook-Resource", resource)
 	h.Set("X-WC-Webhook-Event", event)
 	h.Set("X-WC-Webhook-Signature", base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	h.Set("X-WC-Webhook-ID", "1")
 	h.Set("X-WC-Webhook-Delivery-ID", strconv.FormatInt(k.deliveries.Add(1), 10))
-	return id, platformsim.Delivery{Header: h, Query: url.Values{}, Body: body}, nil
+	return platformsim.Delivery{Header: h, Query: url.Values{}, Body: bytes.Clone(body)}
 }
 
 // OrderStatus is the order's status slug now.

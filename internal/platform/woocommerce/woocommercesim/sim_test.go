@@ -1,6 +1,9 @@
 package woocommercesim
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"strings"
@@ -136,5 +139,51 @@ func TestFaults(t *testing.T) {
 	}
 	if c := s.Calls("s1"); c.Faults != 5 || c.RateLimited != 0 {
 		t.Fatalf("counters %+v", c)
+	}
+}
+
+func TestRawOrderServedVerbatimAndSigned(t *testing.T) {
+	k := NewKit()
+	base, err := k.Start(":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(k.Close)
+	if _, err := k.NewStore("s1", 0); err != nil {
+		t.Fatal(err)
+	}
+	// Key order, spacing and a \u escape that a re-encoding would all change.
+	body := []byte(`{"status":"processing", "id":41,"date_modified_gmt":"2026-01-02T03:04:05","billing":{"first_name":"Jo\u00e3o"},"price":3}`)
+	d, err := k.DeliverOrder("s1", "created", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := hmac.New(sha256.New, []byte(webhookSecret("s1")))
+	mac.Write(body)
+	if string(d.Body) != string(body) || d.Header.Get("X-WC-Webhook-Signature") != base64.StdEncoding.EncodeToString(mac.Sum(nil)) ||
+		d.Header.Get("X-WC-Webhook-Topic") != "order.created" || d.Header.Get("X-WC-Webhook-Resource") != "order" {
+		t.Fatalf("delivery %v %s", d.Header, d.Body)
+	}
+	api := StoreURL(base, "s1") + APIPath
+	if code, got, _ := call(t, "GET", api+"/orders/41", "ck_s1", "cs_s1", ""); code != 200 || got != string(body) {
+		t.Fatalf("GET %d %s", code, got)
+	}
+	if code, got, _ := call(t, "GET", api+"/orders", "ck_s1", "cs_s1", ""); code != 200 || got != "["+string(body)+"]" {
+		t.Fatalf("list %d %s", code, got)
+	}
+	// A write changes the order: from then on it is served as the simulator holds it.
+	if code, got, _ := call(t, "PUT", api+"/orders/41", "ck_s1", "cs_s1", `{"status":"completed"}`); code != 200 || !strings.Contains(got, `"status":"completed"`) {
+		t.Fatalf("PUT %d %s", code, got)
+	}
+	if _, got, _ := call(t, "GET", api+"/orders/41", "ck_s1", "cs_s1", ""); !strings.Contains(got, `"status":"completed"`) {
+		t.Fatalf("GET after PUT %s", got)
+	}
+	if _, err := k.DeliverOrder("s1", "created", []byte(`{"id":"x"}`)); err == nil {
+		t.Fatal("an order without a numeric id was stored")
+	}
+	// Any body can be signed, stored or not.
+	junk := k.SignedDelivery("s1", "order.updated", []byte("<html>"))
+	if string(junk.Body) != "<html>" || junk.Header.Get("X-WC-Webhook-Event") != "updated" || junk.Header.Get("X-WC-Webhook-Signature") == "" {
+		t.Fatalf("junk delivery %v", junk)
 	}
 }

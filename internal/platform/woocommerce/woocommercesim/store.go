@@ -1,9 +1,11 @@
 package woocommercesim
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"sync"
 	"time"
@@ -69,9 +71,12 @@ type store struct {
 	faulted   int64
 
 	// data guards the catalogue and orders.
-	data    sync.Mutex
-	items   map[int64]*Item
-	orders  map[int64]map[string]any
+	data   sync.Mutex
+	items  map[int64]*Item
+	orders map[int64]map[string]any
+	// raw holds the bytes an order was added with (AddOrder), served verbatim until a
+	// write changes the order, so connectors read exactly what a real store sent.
+	raw     map[int64][]byte
 	notes   map[int64][]Note
 	nextID  int64
 	batches []int // item counts of accepted batch requests, newest last (capped)
@@ -80,7 +85,7 @@ type store struct {
 func newStore(id string, cfg StoreConfig) *store {
 	return &store{id: id, cfg: cfg, ring: make([]time.Time, cfg.RateLimitPerMin), calls: map[string]int64{},
 		poison: map[int64]bool{}, items: map[int64]*Item{}, orders: map[int64]map[string]any{},
-		notes: map[int64][]Note{}, nextID: 1000}
+		raw: map[int64][]byte{}, notes: map[int64][]Note{}, nextID: 1000}
 }
 
 type verdict struct {
@@ -230,24 +235,31 @@ func (s *Server) Item(storeID string, id int64) (Item, bool) {
 	return c, true
 }
 
-// AddOrder stores an order given as its REST v3 JSON (it needs an "id").
+// AddOrder stores an order given as its REST v3 JSON (it needs an "id"). GET orders/{id}
+// and the order list serve the payload byte for byte until a write changes the order.
 func (s *Server) AddOrder(storeID string, payload []byte) error {
+	_, err := s.addOrder(storeID, payload)
+	return err
+}
+
+func (s *Server) addOrder(storeID string, payload []byte) (int64, error) {
 	st := s.store(storeID)
 	if st == nil {
-		return fmt.Errorf("woocommercesim: no store %q", storeID)
+		return 0, fmt.Errorf("woocommercesim: no store %q", storeID)
 	}
 	var o map[string]any
 	if err := json.Unmarshal(payload, &o); err != nil {
-		return err
+		return 0, err
 	}
 	id, ok := o["id"].(float64)
-	if !ok || id <= 0 {
-		return fmt.Errorf("woocommercesim: order without an id")
+	if !ok || id <= 0 || id != math.Trunc(id) {
+		return 0, fmt.Errorf("woocommercesim: order without an id")
 	}
 	st.data.Lock()
 	st.orders[int64(id)] = o
+	st.raw[int64(id)] = bytes.Clone(bytes.TrimSpace(payload))
 	st.data.Unlock()
-	return nil
+	return int64(id), nil
 }
 
 // Order returns an order's JSON object (a shallow copy).
