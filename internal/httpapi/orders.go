@@ -60,10 +60,10 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, t domain.Tenant
 	var f store.OrderFilter
 	var ok bool
 	switch s := domain.ERPState(q.Get("status")); s {
-	case domain.ERPNone, domain.ERPPending, domain.ERPRegistered, domain.ERPRefused:
+	case domain.ERPNone, domain.ERPPending, domain.ERPRegistered, domain.ERPRefused, domain.ERPWithdrawn:
 		f.ERPState = s
 	default:
-		writeError(w, http.StatusBadRequest, "status", "one of pending, registered, refused")
+		writeError(w, http.StatusBadRequest, "status", "one of pending, registered, refused, withdrawn")
 		return
 	}
 	if f.State, ok = queryOrderState(w, r); !ok {
