@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,18 +28,29 @@ const Name = "nuvemshop"
 // (store, app); Next/Evolution plans get ten times that (set the two settings).
 // PATCH /products/stock-price takes at most 50 variants, lists at most 200 per page.
 const (
-	DefaultBaseURL       = "https://api.nuvemshop.com.br/v1"
-	DefaultUserAgent     = "Ponte (https://github.com/ponte-hub/ponte)"
-	DefaultBucket        = 40
-	DefaultRatePerSec    = 2.0
-	DefaultBatchSize     = 50
-	MaxBatchSize         = 50
-	DefaultPageSize      = 200
-	MaxPageSize          = 200
-	DefaultTimeout       = 10 * time.Second
-	DefaultMaxWait       = 30 * time.Second
-	DefaultLanguage      = "pt"
-	DefaultCancelReason  = "other"
+	DefaultBaseURL      = "https://api.nuvemshop.com.br/v1"
+	DefaultUserAgent    = "Ponte (https://github.com/ponte-hub/ponte)"
+	DefaultBucket       = 40
+	DefaultRatePerSec   = 2.0
+	DefaultBatchSize    = 50
+	MaxBatchSize        = 50
+	DefaultPageSize     = 200
+	MaxPageSize         = 200
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxWait      = 30 * time.Second
+	DefaultLanguage     = "pt"
+	DefaultCancelReason = "other"
+	// DefaultOrderPollLag keeps the poll's window this far behind now, so an order
+	// updated while a window is being read (or stamped by a clock a little ahead of
+	// ours) falls in the next window instead of between two.
+	DefaultOrderPollLag = time.Minute
+	// DefaultOrderPollPaymentStatuses are the payment_status filters each poll window
+	// is listed with. GET /orders without one lists only authorized, pending and paid
+	// orders ("any"), so voided and refunded orders (most cancellations) need their own.
+	DefaultOrderPollPaymentStatuses = "any,voided,refunded"
+	// maxListResults is how deep GET /orders pages: page × per_page ≤ 10000 (API
+	// 2025-03); a window holding more is split in halves.
+	maxListResults       = 10000
 	readBackIDsPerCall   = 30 // GET /products?ids= takes at most 30 ids
 	maxWebhookBodyBytes  = 1 << 20
 	secretAccessToken    = "access_token"
@@ -66,7 +78,8 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Connector implements platform.Connector, platform.CatalogReader for Nuvemshop.
+// Connector implements platform.Connector, platform.CatalogReader and
+// platform.OrderPoller for Nuvemshop.
 type Connector struct {
 	secrets platform.Secrets
 	opts    Options
@@ -82,6 +95,7 @@ type Connector struct {
 var (
 	_ platform.Connector     = (*Connector)(nil)
 	_ platform.CatalogReader = (*Connector)(nil)
+	_ platform.OrderPoller   = (*Connector)(nil)
 )
 
 // New builds a connector reading credentials from secrets.
@@ -128,7 +142,14 @@ type settings struct {
 	notifyCustomer bool
 	cancelReason   string
 	cancelRestock  bool
+	ordersSince    time.Time // zero: the connection's creation
+	orderPageSize  int
+	pollLag        time.Duration
+	pollPayments   []string
 }
+
+// paymentStatuses are the values GET /orders takes for payment_status.
+var paymentStatuses = []string{"any", "authorized", "pending", "paid", "abandoned", "refunded", "voided"}
 
 func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	var s settings
@@ -182,6 +203,34 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	case "customer", "inventory", "fraud", "other":
 	default:
 		return s, configErr(conn, "cancel_reason", "must be customer, inventory, fraud or other")
+	}
+	if v := strings.TrimSpace(conn.Setting("orders_since", "")); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return s, configErr(conn, "orders_since", fmt.Sprintf("must be an RFC 3339 time, got %q", truncate(v, 40)))
+		}
+		s.ordersSince = t.UTC()
+	}
+	if s.orderPageSize, err = intSetting(conn, "order_page_size", DefaultPageSize, 1, MaxPageSize); err != nil {
+		return s, err
+	}
+	lag, err := intSetting(conn, "order_poll_lag_seconds", int(DefaultOrderPollLag/time.Second), 0, 3600)
+	if err != nil {
+		return s, err
+	}
+	s.pollLag = time.Duration(lag) * time.Second
+	for _, v := range strings.Split(conn.Setting("order_poll_payment_statuses", DefaultOrderPollPaymentStatuses), ",") {
+		v = strings.ToLower(strings.TrimSpace(v))
+		if v == "" || slices.Contains(s.pollPayments, v) {
+			continue
+		}
+		if !slices.Contains(paymentStatuses, v) {
+			return s, configErr(conn, "order_poll_payment_statuses", fmt.Sprintf("takes a comma-separated list of %s, got %q", strings.Join(paymentStatuses, ", "), truncate(v, 40)))
+		}
+		s.pollPayments = append(s.pollPayments, v)
+	}
+	if len(s.pollPayments) == 0 {
+		return s, configErr(conn, "order_poll_payment_statuses", "must name at least one payment status")
 	}
 	s.currency = strings.ToUpper(strings.TrimSpace(conn.Currency))
 	if s.currency == "" {

@@ -76,12 +76,15 @@ func validSignature(body []byte, sig, secret string) bool {
 	return len(got) == sha256.Size && hmac.Equal(got, want)
 }
 
-// parseWebhook reads a signed delivery; storeID is the connection's store.
+// parseWebhook reads a delivery whose signature checked out; storeID is the
+// connection's store. A body it cannot read is a platform.UnparseableError naming the
+// field, so the hub keeps the delivery and can replay it; a delivery for another store
+// (signed with the same app secret) is refused as an auth failure.
 func parseWebhook(body []byte, storeID string) (platform.WebhookEvent, error) {
 	const op = "verify_webhook"
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
-		return platform.WebhookEvent{}, permanent(op, "empty body")
+		return platform.WebhookEvent{}, platform.Unparseable("body", "empty body")
 	}
 	var d struct {
 		StoreID flex `json:"store_id"`
@@ -89,18 +92,18 @@ func parseWebhook(body []byte, storeID string) (platform.WebhookEvent, error) {
 		ID      flex `json:"id"`
 	}
 	if !asObject(body, &d) {
-		return platform.WebhookEvent{}, permanent(op, "body is not a JSON object")
+		return platform.WebhookEvent{}, platform.Unparseable("body", "not a JSON object {store_id, event, id}")
 	}
 	store, event, id := d.StoreID.Str(), strings.ToLower(d.Event.Str()), d.ID.Str()
 	switch {
 	case store == "":
-		return platform.WebhookEvent{}, permanent(op, "field store_id is missing")
+		return platform.WebhookEvent{}, platform.Unparseable("store_id", "missing")
 	case store != storeID:
 		return platform.WebhookEvent{}, authErr(op, "field store_id does not match the connection's store")
 	case event == "":
-		return platform.WebhookEvent{}, permanent(op, "field event is missing")
+		return platform.WebhookEvent{}, platform.Unparseable("event", "missing")
 	case !validEvent(event):
-		return platform.WebhookEvent{}, permanent(op, "field event is not resource/action")
+		return platform.WebhookEvent{}, platform.Unparseable("event", "%q is not resource/action", truncate(event, 64))
 	}
 	resource, _, _ := strings.Cut(event, "/")
 	if eventsWithoutID[event] && id == "" {
@@ -108,10 +111,13 @@ func parseWebhook(body []byte, storeID string) (platform.WebhookEvent, error) {
 	}
 	switch {
 	case id == "":
-		return platform.WebhookEvent{}, permanent(op, "field id is missing")
+		return platform.WebhookEvent{}, platform.Unparseable("id", "missing")
 	case !validID(id):
-		return platform.WebhookEvent{}, permanent(op, "field id is not a valid id")
+		return platform.WebhookEvent{}, platform.Unparseable("id", "%q is not a valid id", truncate(id, 64))
 	}
+	// No EventID: Nuvemshop sends no delivery id, and every order/updated of one order
+	// has the same body. The hub fetches on each and de-duplicates on the order's
+	// updated_at.
 	return platform.WebhookEvent{Topic: event, Resource: resource, ResourceID: id}, nil
 }
 

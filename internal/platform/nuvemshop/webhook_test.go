@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -37,6 +38,8 @@ func TestVerifyWebhook(t *testing.T) {
 		want    platform.WebhookEvent
 		kind    platform.Kind
 		wantErr string
+		// unparseable is the field a signed but unreadable body names.
+		unparseable string
 	}{
 		{name: "order created", header: signed(good), body: good,
 			want: platform.WebhookEvent{Topic: "order/created", Resource: "order", ResourceID: "1467083201"}},
@@ -54,18 +57,28 @@ func TestVerifyWebhook(t *testing.T) {
 		{name: "tampered body", header: signed(good), body: strings.Replace(good, "1467083201", "1467083202", 1), kind: platform.Auth, wantErr: "does not match"},
 		{name: "huge body", header: signed(huge), body: huge, kind: platform.Permanent, wantErr: "exceeds"},
 		{name: "other store", header: signed(`{"store_id":9,"event":"order/created","id":1}`), body: `{"store_id":9,"event":"order/created","id":1}`, kind: platform.Auth, wantErr: "store_id does not match"},
-		{name: "missing store_id", header: signed(`{"event":"order/created","id":1}`), body: `{"event":"order/created","id":1}`, kind: platform.Permanent, wantErr: "store_id is missing"},
-		{name: "missing event", header: signed(`{"store_id":123456,"id":1}`), body: `{"store_id":123456,"id":1}`, kind: platform.Permanent, wantErr: "event is missing"},
-		{name: "bad event", header: signed(`{"store_id":123456,"event":"order","id":1}`), body: `{"store_id":123456,"event":"order","id":1}`, kind: platform.Permanent, wantErr: "resource/action"},
-		{name: "missing id", header: signed(`{"store_id":123456,"event":"order/paid"}`), body: `{"store_id":123456,"event":"order/paid"}`, kind: platform.Permanent, wantErr: "id is missing"},
-		{name: "bad id", header: signed(`{"store_id":123456,"event":"order/paid","id":"../1"}`), body: `{"store_id":123456,"event":"order/paid","id":"../1"}`, kind: platform.Permanent, wantErr: "not a valid id"},
-		{name: "not json", header: signed(`store_id=1`), body: `store_id=1`, kind: platform.Permanent, wantErr: "not a JSON object"},
-		{name: "empty body", header: signed(""), body: "", kind: platform.Permanent, wantErr: "empty body"},
+		{name: "missing store_id", header: signed(`{"event":"order/created","id":1}`), body: `{"event":"order/created","id":1}`, unparseable: "store_id"},
+		{name: "missing event", header: signed(`{"store_id":123456,"id":1}`), body: `{"store_id":123456,"id":1}`, unparseable: "event"},
+		{name: "bad event", header: signed(`{"store_id":123456,"event":"order","id":1}`), body: `{"store_id":123456,"event":"order","id":1}`, unparseable: "event"},
+		{name: "missing id", header: signed(`{"store_id":123456,"event":"order/paid"}`), body: `{"store_id":123456,"event":"order/paid"}`, unparseable: "id"},
+		{name: "bad id", header: signed(`{"store_id":123456,"event":"order/paid","id":"../1"}`), body: `{"store_id":123456,"event":"order/paid","id":"../1"}`, unparseable: "id"},
+		{name: "not json", header: signed(`store_id=1`), body: `store_id=1`, unparseable: "body"},
+		{name: "empty body", header: signed(""), body: "", unparseable: "body"},
 	}
 	conn, c := webhookConn()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ev, err := c.VerifyWebhook(context.Background(), conn, platform.WebhookRequest{Header: tt.header, Body: []byte(tt.body)})
+			var ue *platform.UnparseableError
+			if tt.unparseable != "" {
+				if !errors.As(err, &ue) || ue.Field != tt.unparseable {
+					t.Fatalf("got %v, want an unparseable error naming %q", err, tt.unparseable)
+				}
+				return
+			}
+			if errors.As(err, &ue) {
+				t.Fatalf("got unparseable %v for a delivery whose signature did not check out or that is refused", err)
+			}
 			if tt.wantErr != "" {
 				if err == nil || kindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("got %v, want %v error with %q", err, tt.kind, tt.wantErr)
@@ -98,6 +111,13 @@ func FuzzParseWebhook(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := parseWebhook(body, testStore)
 		if err != nil {
+			var ue *platform.UnparseableError
+			if errors.As(err, &ue) {
+				if ue.Field == "" {
+					t.Fatalf("unparseable error names no field: %v", err)
+				}
+				return
+			}
 			if pe := platform.AsError(err); pe.Platform != Name || pe.Message == "" {
 				t.Fatalf("unclassified error %v", err)
 			}
@@ -125,7 +145,11 @@ func FuzzVerifyWebhook(f *testing.F) {
 			}
 			return
 		}
-		if platform.AsError(err).Platform != Name {
+		var ue *platform.UnparseableError
+		if errors.As(err, &ue) && !validSignature(body, strings.TrimSpace(sig), testSecret) {
+			t.Fatalf("unsigned body %q called unparseable: %v", body, err)
+		}
+		if !errors.As(err, &ue) && platform.AsError(err).Platform != Name {
 			t.Fatalf("unclassified error %v", err)
 		}
 	})

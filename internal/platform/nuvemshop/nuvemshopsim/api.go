@@ -82,7 +82,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, st *store, rt 
 		o, ok := st.orders[rt.id]
 		var out []byte
 		if ok {
-			out, _ = json.Marshal(o)
+			out = st.orderBody(rt.id, o)
 		}
 		st.data.Unlock()
 		if !ok {
@@ -93,6 +93,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, st *store, rt 
 		_, _ = rec.Write(out)
 	case EpOrderAction:
 		s.orderAction(rec, st, rt, raw, now)
+	case EpOrders:
+		s.listOrders(rec, r, st)
+	case EpMetafields:
+		s.listMetafields(rec, r, st, rt)
+	case EpMetafieldPo:
+		s.createMetafield(rec, st, raw, now)
+	case EpMetafieldPu:
+		s.updateMetafield(rec, st, rt, raw, now)
 	}
 	if writeEndpoints[rt.endpoint] {
 		st.record(WriteRecord{Endpoint: rt.endpoint, Path: r.URL.Path, Body: raw, Status: rec.status, At: now}, s.opts.KeepWrites)

@@ -1,13 +1,8 @@
 package nuvemshopsim
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -46,6 +41,7 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 		doc["created_at"] = prev["created_at"]
 	}
 	st.orders[id] = doc
+	delete(st.raws, id)
 	now := k.Server.opts.Now()
 	type level struct {
 		p platformsim.Product
@@ -67,16 +63,11 @@ func (k *Kit) PlaceOrder(storeID string, o platformsim.SimOrder) (string, platfo
 	if existed {
 		event = "order/updated"
 	}
-	body, err := json.Marshal(map[string]any{"store_id": jsonID(storeID), "event": event, "id": jsonID(id)})
+	d, err := k.Server.Notify(storeID, event, id)
 	if err != nil {
-		return "", platformsim.Delivery{}, fmt.Errorf("nuvemshopsim: delivery for order %s: %w", id, err)
+		return "", platformsim.Delivery{}, err
 	}
-	mac := hmac.New(sha256.New, []byte(st.cfg.AppSecret))
-	mac.Write(body)
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Linkedstore-Hmac-Sha256", hex.EncodeToString(mac.Sum(nil)))
-	return id, platformsim.Delivery{Header: h, Query: url.Values{}, Body: body}, nil
+	return id, d, nil
 }
 
 // OrderStatus folds the order's status, shipping and payment status as the connector does.

@@ -39,6 +39,10 @@ const (
 	EpVariantPut  = "PUT /products/{id}/variants/{vid}"
 	EpOrderGet    = "GET /orders/{id}"
 	EpOrderAction = "POST /orders/{id}/{action}"
+	EpOrders      = "GET /orders"
+	EpMetafields  = "GET /metafields/{owner_resource}"
+	EpMetafieldPo = "POST /metafields"
+	EpMetafieldPu = "PUT /metafields/{id}"
 )
 
 // writeEndpoints write stock, price or product data.
@@ -105,7 +109,7 @@ func (s *Server) AddStore(id string, cfg StoreConfig) {
 	}
 	st := &store{id: id, cfg: cfg, token: cfg.AccessToken, calls: map[string]int64{},
 		products: map[string]*Product{}, variants: map[string]*Variant{}, orders: map[string]map[string]any{},
-		rejects: map[string]string{}}
+		raws: map[string][]byte{}, rejects: map[string]string{}}
 	s.mu.Lock()
 	s.stores[id] = st
 	s.mu.Unlock()
@@ -207,6 +211,9 @@ type store struct {
 	order    []string // product ids in creation order
 	variants map[string]*Variant
 	orders   map[string]map[string]any
+	raws     map[string][]byte // order bodies served verbatim until the order changes
+	metas    []*Metafield
+	metaSeq  int64
 	records  []WriteRecord
 	rejects  map[string]string // variant id -> validation message
 }
@@ -337,6 +344,14 @@ func route(method, path string) routed {
 		return routed{endpoint: EpOrderGet, id: seg[1]}
 	case n == 3 && seg[0] == "orders" && method == http.MethodPost:
 		return routed{endpoint: EpOrderAction, id: seg[1], action: seg[2]}
+	case n == 1 && seg[0] == "orders" && method == http.MethodGet:
+		return routed{endpoint: EpOrders}
+	case n == 2 && seg[0] == "metafields" && method == http.MethodGet:
+		return routed{endpoint: EpMetafields, id: seg[1]}
+	case n == 1 && seg[0] == "metafields" && method == http.MethodPost:
+		return routed{endpoint: EpMetafieldPo}
+	case n == 2 && seg[0] == "metafields" && method == http.MethodPut:
+		return routed{endpoint: EpMetafieldPu, id: seg[1]}
 	}
 	return routed{}
 }
