@@ -22,6 +22,7 @@ const (
 	EpVariantPut    = "PUT /products/variants/{id}"
 	EpProductList   = "GET /products"
 	EpVariantList   = "GET /products/variants"
+	EpOrderList     = "GET /orders"
 	EpOrderGet      = "GET /orders/{id}"
 	EpOrderComplete = "GET /orders/{id}/complete"
 	EpOrderPut      = "PUT /orders/{id}"
@@ -49,6 +50,8 @@ func route(method, path string) routed {
 		return routed{endpoint: epAuthRefresh}
 	case p == "products" && method == http.MethodGet:
 		return routed{endpoint: EpProductList}
+	case p == "orders" && method == http.MethodGet:
+		return routed{endpoint: EpOrderList}
 	case p == "products/variants" && method == http.MethodGet:
 		return routed{endpoint: EpVariantList}
 	case n == 2 && seg[0] == "products" && seg[1] != "variants":
@@ -120,6 +123,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, st *store, rt 
 		s.putOrder(w, st, rt, body)
 	case EpStatuses:
 		s.listStatuses(w, r, st)
+	case EpOrderList:
+		s.listOrders(w, r, st)
 	}
 }
 

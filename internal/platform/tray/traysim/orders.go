@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -113,6 +115,7 @@ func (s *Server) putOrder(w http.ResponseWriter, st *store, rt routed, body map[
 				break
 			}
 		}
+		o["modified"] = s.trayDateTime(s.opts.Now())
 		writeJSON(w, http.StatusOK, map[string]any{"message": "Saved", "id": rt.id, "code": 200})
 		return
 	}
@@ -127,6 +130,7 @@ func (s *Server) putOrder(w http.ResponseWriter, st *store, rt routed, body map[
 			o[k] = v
 		}
 	}
+	o["modified"] = s.trayDateTime(s.opts.Now()) // Tray stamps every change
 	writeJSON(w, http.StatusOK, map[string]any{"message": "Saved", "id": rt.id, "code": 200})
 }
 
@@ -214,4 +218,153 @@ func (s *Server) Puts(storeID string) []PutRecord {
 	st.data.Lock()
 	defer st.data.Unlock()
 	return append([]PutRecord(nil), st.puts...)
+}
+
+// listOrders serves GET /orders as Tray does: limit (default 30, at most 50) and page,
+// the modified filter ("start,end", dates aaaa-mm-dd, both days included, the store's
+// São Paulo calendar), sort as field_asc|field_desc over id and modified (default
+// id_asc), and the paging envelope. Each item is the order's summary: no customer,
+// addresses or lines (ProductsSold holds only ids), so clients fetch /complete.
+func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, st *store) {
+	q := r.URL.Query()
+	limit, page := 30, 1
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			writeError(w, http.StatusBadRequest, "Bad Request", "limit must be a positive number", 0)
+			return
+		}
+		limit = min(n, 50)
+	}
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			writeError(w, http.StatusBadRequest, "Bad Request", "page must be a positive number", 0)
+			return
+		}
+		page = n
+	}
+	var from, to string
+	if v := q.Get("modified"); v != "" {
+		a, b, _ := strings.Cut(v, ",")
+		a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+		if !isDate(a) || (b != "" && !isDate(b)) {
+			writeError(w, http.StatusBadRequest, "Bad Request", "modified must be aaaa-mm-dd[,aaaa-mm-dd]", 0)
+			return
+		}
+		from, to = a, b
+	}
+	field, dir := "id", "asc"
+	if v := q.Get("sort"); v != "" {
+		f, d, ok := cutLast(v, "_")
+		if !ok || (f != "id" && f != "modified") || (d != "asc" && d != "desc") {
+			writeError(w, http.StatusBadRequest, "Bad Request", "sort must be id_asc, id_desc, modified_asc or modified_desc", 0)
+			return
+		}
+		field, dir = f, d
+	}
+	type row struct {
+		id, modified string
+		order        map[string]any
+	}
+	st.data.Lock()
+	rows := make([]row, 0, len(st.orders))
+	for id, doc := range st.orders {
+		o, _ := doc["Order"].(map[string]any)
+		mod := fmt.Sprint(o["modified"])
+		day := mod[:min(len(mod), 10)]
+		if from != "" && (day < from || (to != "" && day > to)) {
+			continue
+		}
+		rows = append(rows, row{id: id, modified: mod, order: summary(o)})
+	}
+	st.data.Unlock()
+	byID := func(a, b row) int {
+		x, _ := strconv.Atoi(a.id)
+		y, _ := strconv.Atoi(b.id)
+		return cmpInt(x, y)
+	}
+	slices.SortFunc(rows, func(a, b row) int {
+		c := 0
+		if field == "modified" {
+			c = strings.Compare(a.modified, b.modified)
+		}
+		if c == 0 {
+			c = byID(a, b)
+		}
+		if dir == "desc" {
+			c = -c
+		}
+		return c
+	})
+	total := len(rows)
+	lo := min((page-1)*limit, total)
+	hi := min(lo+limit, total)
+	items := []map[string]any{}
+	for _, rw := range rows[lo:hi] {
+		items = append(items, map[string]any{"Order": rw.order})
+	}
+	applied := []string{}
+	if from != "" {
+		applied = append(applied, "modified")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"paging":           map[string]any{"total": total, "page": page, "offset": lo, "limit": limit, "maxLimit": 50},
+		"sort":             []map[string]string{{field: dir}},
+		"availableFilters": []string{"id", "status", "partner_id", "modified", "date"},
+		"appliedFilters":   applied,
+		"Orders":           items,
+	})
+}
+
+// summary is an order as GET /orders lists it: scalars and OrderStatus; lines by id.
+func summary(o map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range o {
+		switch v.(type) {
+		case map[string]any, []any:
+			continue
+		}
+		out[k] = v
+	}
+	if os, ok := o["OrderStatus"]; ok {
+		out["OrderStatus"] = os
+	}
+	ids := []map[string]any{}
+	if sold, ok := o["ProductsSold"].([]any); ok {
+		for i, it := range sold {
+			id := strconv.Itoa(i + 1)
+			if m, ok := it.(map[string]any); ok {
+				if ps, ok := m["ProductsSold"].(map[string]any); ok && ps["id"] != nil {
+					id = fmt.Sprint(ps["id"])
+				}
+			}
+			ids = append(ids, map[string]any{"id": id})
+		}
+	}
+	out["ProductsSold"] = ids
+	return out
+}
+
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+func cutLast(s, sep string) (before, after string, ok bool) {
+	i := strings.LastIndex(s, sep)
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+len(sep):], true
+}
+
+func cmpInt(a, b int) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
