@@ -141,7 +141,7 @@ func TestPollOrdersPagesShift(t *testing.T) {
 func TestPollOrdersSettingsAndErrors(t *testing.T) {
 	e := newEnv(t, traysim.Options{}, map[string]string{"orders_since": "2026-03-10 08:00:00"})
 	e.clock.t = time.Date(2026, 3, 10, 18, 0, 0, 0, time.UTC)
-	e.conn.CreatedAt = e.clock.t // orders_since wins over the creation time
+	e.conn.CreatedAt = e.clock.t                                        // orders_since wins over the creation time
 	putOrder(t, e, "1", time.Date(2026, 3, 10, 10, 59, 0, 0, time.UTC)) // 07:59 in São Paulo
 	putOrder(t, e, "2", time.Date(2026, 3, 10, 11, 1, 0, 0, time.UTC))  // 08:01
 	if got, _ := drain(t, e, ""); !slices.Equal(got, []string{"2"}) {
