@@ -144,6 +144,8 @@ type settings struct {
 	readBatch     int
 	priceProducts int
 	pageSize      int
+	pollPageSize  int
+	ordersSince   time.Time // zero: poll from the connection's creation
 	changeFrom    string
 	reason        string
 	currency      string
@@ -192,6 +194,7 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 		{"read_batch", DefaultReadBatch, MaxInputArray, &s.readBatch},
 		{"price_products_per_call", DefaultPriceProducts, 50, &s.priceProducts},
 		{"catalog_page_size", DefaultCatalogPageSize, MaxInputArray, &s.pageSize},
+		{"order_poll_page_size", DefaultPollPageSize, MaxPollPageSize, &s.pollPageSize},
 	}
 	for _, it := range ints {
 		if *it.dst, err = intSetting(conn, it.name, it.def, it.max); err != nil {
@@ -228,6 +231,13 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	case "CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF":
 	default:
 		return s, permanent("config", "connection %s: setting cancel_reason must be one of CUSTOMER, DECLINED, FRAUD, INVENTORY, OTHER, STAFF", conn.ID)
+	}
+	if v := strings.TrimSpace(conn.Setting("orders_since", "")); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return s, permanent("config", "connection %s: setting orders_since must be an RFC 3339 time, got %q", conn.ID, v)
+		}
+		s.ordersSince = t.UTC()
 	}
 	s.currency = strings.ToUpper(conn.Currency)
 	if s.currency == "" {

@@ -37,6 +37,8 @@ func (s *Server) execute(st *store, b gqlBody, now time.Time) (data any, actual 
 		return st.readVariants(b)
 	case "Catalog":
 		return st.catalog(b)
+	case "PollOrders":
+		return st.pollOrders(b)
 	case "GetOrder", "FulfillmentOrders":
 		var id string
 		_ = json.Unmarshal(b.Variables["id"], &id)
@@ -547,19 +549,24 @@ func idempotencyKey(b gqlBody) string {
 
 // pageLines serves an order's line items 100 at a time (cursor "line:<offset>").
 func pageLines(o map[string]any, afterRaw json.RawMessage) map[string]any {
+	return pageLinesN(o, afterRaw, 100)
+}
+
+// pageLinesN serves an order's line items n at a time.
+func pageLinesN(o map[string]any, afterRaw json.RawMessage, n int) map[string]any {
 	li, _ := o["lineItems"].(map[string]any)
 	nodes, _ := li["nodes"].([]any)
 	var after string
 	_ = json.Unmarshal(afterRaw, &after)
 	from := 0
-	if n, err := strconv.Atoi(strings.TrimPrefix(after, "line:")); err == nil && n > 0 {
-		from = n
+	if k, err := strconv.Atoi(strings.TrimPrefix(after, "line:")); err == nil && k > 0 {
+		from = k
 	}
-	if len(nodes) <= 100 && from == 0 {
+	if len(nodes) <= n && from == 0 {
 		return o
 	}
 	from = min(from, len(nodes))
-	end := min(from+100, len(nodes))
+	end := min(from+n, len(nodes))
 	out := make(map[string]any, len(o))
 	for k, v := range o {
 		out[k] = v

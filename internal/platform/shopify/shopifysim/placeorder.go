@@ -140,7 +140,7 @@ func graphQLOrder(gid, id string, o platformsim.SimOrder) map[string]any {
 		price := map[string]any{"shopMoney": map[string]any{"amount": l.UnitPrice.String(), "currencyCode": "BRL"}}
 		nodes = append(nodes, map[string]any{"sku": l.SKU, "name": "Product " + l.SKU, "title": "Product " + l.SKU,
 			"quantity": l.Quantity, "variant": map[string]any{"id": l.Product.VariantID, "barcode": ""},
-			"product": map[string]any{"id": l.Product.ProductID}, "originalUnitPriceSet": price, "discountAllocations": []any{}})
+			"product": map[string]any{"id": l.Product.ProductID}, "originalUnitPriceSet": price, "discountAllocations": []any{}, "taxLines": []any{}})
 	}
 	money := func(d decimal.Decimal) any {
 		return map[string]any{"shopMoney": map[string]any{"amount": d.String(), "currencyCode": "BRL"}}
@@ -149,7 +149,9 @@ func graphQLOrder(gid, id string, o platformsim.SimOrder) map[string]any {
 		"id": gid, "legacyResourceId": id, "name": "#" + id, "email": c.Email, "phone": c.Phone, "currencyCode": "BRL",
 		"createdAt": at, "updatedAt": at, "cancelledAt": cancelledAt,
 		"displayFinancialStatus": fin, "displayFulfillmentStatus": ful, "paymentGatewayNames": []string{"manual"},
+		"discountCodes": []string{}, "note": nil, "taxesIncluded": false,
 		"totalPriceSet": money(total(o)), "totalDiscountsSet": money(decimal.Zero), "totalShippingPriceSet": money(decimal.Zero),
+		"totalTaxSet":      money(decimal.Zero),
 		"shippingLine":     map[string]any{"title": "Standard"},
 		"customAttributes": []any{map[string]any{"key": "CPF", "value": c.Document}},
 		"customer": map[string]any{"id": "gid://shopify/Customer/9" + id, "firstName": first, "lastName": last,
@@ -183,7 +185,8 @@ func restOrder(id, created string, o platformsim.SimOrder) map[string]any {
 		"id": restID(id), "name": "#" + id, "email": c.Email, "contact_email": c.Email, "phone": c.Phone, "currency": "BRL",
 		"created_at": created, "updated_at": o.UpdatedAt.Format(time.RFC3339), "cancelled_at": cancelledAt,
 		"financial_status": strings.ToLower(fin), "fulfillment_status": fulfillment, "total_price": total(o).String(),
-		"total_discounts": "0.00", "payment_gateway_names": []string{"manual"},
+		"total_discounts": "0.00", "total_tax": "0.00", "taxes_included": false, "tax_lines": []any{},
+		"discount_codes": []any{}, "note": nil, "payment_gateway_names": []string{"manual"},
 		"shipping_lines":  []any{map[string]any{"title": "Standard", "price": "0.00"}},
 		"note_attributes": []any{map[string]any{"name": "CPF", "value": c.Document}},
 		"customer": map[string]any{"id": restID("9" + id), "first_name": first, "last_name": last, "email": c.Email,

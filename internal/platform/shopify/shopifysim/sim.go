@@ -250,7 +250,11 @@ func requestedCost(b gqlBody) (float64, bool) {
 		_ = json.Unmarshal(b.Variables["first"], &first)
 		return float64(3 + 4*max(first, 0)), true
 	case "GetOrder":
-		return 420, true
+		return 620, true
+	case "PollOrders":
+		var first int
+		_ = json.Unmarshal(b.Variables["first"], &first)
+		return float64(2 + 84*max(first, 0)), true
 	case "FulfillmentOrders":
 		return 53, true
 	}
