@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
 )
@@ -73,6 +75,7 @@ type Connector struct {
 var (
 	_ platform.Connector      = (*Connector)(nil)
 	_ platform.OrderPoller    = (*Connector)(nil)
+	_ platform.OrderPollPacer = (*Connector)(nil)
 	_ platform.CustomerPusher = (*Connector)(nil)
 	_ platform.CatalogReader  = (*Connector)(nil)
 )
@@ -150,7 +153,13 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	default:
 		return s, permanent("config", "connection %s: setting alterado_apos_inclusive must be true or false, got %q", conn.ID, v)
 	}
+	// Orders start at the connection's creation unless orders_since says otherwise: a
+	// new connection must not import the account's whole history. Epoch stays only for
+	// connections without a creation time (built by hand).
 	s.since = Epoch
+	if !conn.CreatedAt.IsZero() {
+		s.since = conn.CreatedAt.In(c.sp).Format(time.DateTime)
+	}
 	if v := strings.TrimSpace(conn.Setting("orders_since", "")); v != "" {
 		t, err := parseMercosTime(v, c.sp)
 		if err != nil {
@@ -197,6 +206,36 @@ type connState struct {
 	prodMu     sync.Mutex
 	products   map[int64]productRef
 	prodCursor string
+
+	// totals remembers the total of each order read (poll or fetch): an invoice write
+	// needs valor_faturado, and GET /v2/pedidos/{id} is blocked in production.
+	totalsMu sync.Mutex
+	totals   map[int64]decimal.Decimal
+}
+
+// maxRememberedTotals bounds the totals memory (a few MB at most).
+const maxRememberedTotals = 100_000
+
+func (st *connState) rememberTotal(id int64, total decimal.Decimal) {
+	st.totalsMu.Lock()
+	defer st.totalsMu.Unlock()
+	if st.totals == nil {
+		st.totals = map[int64]decimal.Decimal{}
+	}
+	if _, ok := st.totals[id]; !ok && len(st.totals) >= maxRememberedTotals {
+		for k := range st.totals { // drop an arbitrary one: a miss only costs a fetch
+			delete(st.totals, k)
+			break
+		}
+	}
+	st.totals[id] = total
+}
+
+func (st *connState) total(id int64) (decimal.Decimal, bool) {
+	st.totalsMu.Lock()
+	defer st.totalsMu.Unlock()
+	t, ok := st.totals[id]
+	return t, ok
 }
 
 func (c *Connector) state(conn domain.Connection, s settings) *connState {

@@ -88,6 +88,7 @@ type itemJSON struct {
 	Quantidade  flexNum `json:"quantidade"`
 	PrecoTabela flexNum `json:"preco_tabela"`
 	PrecoLiq    flexNum `json:"preco_liquido"`
+	Subtotal    flexNum `json:"subtotal"`
 	Excluido    bool    `json:"excluido"`
 }
 
@@ -107,6 +108,8 @@ type pedidoJSON struct {
 	EnderecoEntrega    json.RawMessage `json:"endereco_entrega"`
 	ValorFrete         flexNum         `json:"valor_frete"`
 	Total              flexNum         `json:"total"`
+	Observacoes        flexStr         `json:"observacoes"`
+	Cupom              flexStr         `json:"cupom_de_desconto"`
 }
 
 // lookups resolve the ids an order carries (Mercos orders name the client and products
@@ -135,7 +138,10 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 	out := domain.Order{
 		Tenant: conn.Tenant, ConnectionID: conn.ID, PlatformID: strconv.FormatInt(id, 10),
 		Number: p.Numero.str(), PlatformStatus: p.Status.str(), ShippingMethod: p.TransportadoraNome.str(),
-		PaymentMethod: p.CondicaoPagamento.str(), Lines: []domain.OrderLine{},
+		PaymentMethod: p.CondicaoPagamento.str(), Note: p.Observacoes.str(), Lines: []domain.OrderLine{},
+	}
+	if code := p.Cupom.str(); code != "" {
+		out.CouponCodes = []string{code}
 	}
 	if out.PaymentMethod == "" && p.FormaPagamentoID.id() > 0 {
 		out.PaymentMethod = "forma_pagamento:" + p.FormaPagamentoID.str()
@@ -180,7 +186,10 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 			out.Shipping = a
 		}
 	}
-	// Lines.
+	// Lines. The order's discount is its lines' (table price above the net price); its
+	// tax is what Mercos adds to a line's subtotal on top of net price × quantity (IPI
+	// and ST), so Σ table price × quantity − discount + tax + freight is the total.
+	discount, tax, taxed := decimal.Zero, decimal.Zero, false
 	for i, it := range p.Itens {
 		if it.Excluido {
 			continue
@@ -189,7 +198,15 @@ func normaliseOrder(body []byte, conn domain.Connection, currency string, sp *ti
 		if err != nil {
 			return domain.Order{}, fmt.Errorf("field itens[%d].%v", i, err)
 		}
+		discount = discount.Add(line.Discount.Amount)
+		if line.Tax != nil {
+			tax, taxed = tax.Add(line.Tax.Amount), true
+		}
 		out.Lines = append(out.Lines, line)
+	}
+	out.Discount.Amount = discount
+	if taxed {
+		out.Tax = &domain.Money{Amount: tax, Currency: currency}
 	}
 	return out, nil
 }
@@ -223,6 +240,16 @@ func normaliseLine(it itemJSON, currency string, lk lookups) (domain.OrderLine, 
 	line := domain.OrderLine{
 		ProductID: strconv.FormatInt(pid, 10), Quantity: qty, UnitPrice: list,
 		Discount: domain.Money{Amount: list.Amount.Sub(net.Amount).Mul(qd).Round(2), Currency: currency},
+	}
+	if it.Subtotal.str() != "" {
+		sub, err := amount(it.Subtotal, currency)
+		if err != nil {
+			return domain.OrderLine{}, fmt.Errorf("subtotal: %v", err)
+		}
+		// Mercos' subtotal is net price × quantity plus the line's IPI and ST.
+		if extra := sub.Amount.Sub(net.Amount.Mul(qd)).Round(2); extra.IsPositive() {
+			line.Tax = &domain.Money{Amount: extra, Currency: currency}
+		}
 	}
 	if ref, ok := lk.products[pid]; ok {
 		line.SKU, line.Name = ref.Codigo, ref.Nome
@@ -397,9 +424,16 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 			continue
 		}
 		page.Orders = append(page.Orders, o)
+		if id, ok := parseID(o.PlatformID); ok {
+			c.state(conn, s).rememberTotal(id, o.Total.Amount)
+		}
 	}
 	return page, nil
 }
+
+// DefaultOrderPollInterval is 0: Mercos has no webhooks, polling is how its orders
+// arrive at all, so it runs every scheduler tick.
+func (c *Connector) DefaultOrderPollInterval() time.Duration { return 0 }
 
 // FetchOrder reads GET /v2/pedidos/{id}. Mercos allows it in the sandbox but blocks it
 // in production, where orders arrive complete through PollOrders.
@@ -434,6 +468,7 @@ func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, plat
 		}
 		return domain.Order{}, permanent(op, "order %d: %v", id, err)
 	}
+	c.state(conn, s).rememberTotal(id, o.Total.Amount)
 	return o, nil
 }
 
@@ -442,9 +477,19 @@ func (c *Connector) VerifyWebhook(context.Context, domain.Connection, platform.W
 	return platform.WebhookEvent{}, permanent("verify_webhook", "Mercos has no webhooks; its orders are taken by polling (PollOrders)")
 }
 
-// WriteOrderStatus writes back what the Mercos API can hold: a cancelling status goes to
-// POST /v1/pedidos/cancelar/{id}; a tracking code to the order's "rastreamento" with PUT
-// /v2/pedidos/{id}. Other statuses have no documented write and answer a Permanent error.
+// WriteOrderStatus writes back what the Mercos API documents:
+//   - a cancelling status ("0", "cancel…") → POST /v1/pedidos/cancelar/{id};
+//   - "faturado" (or "invoiced") → POST /v1/faturamento ("Faturar um pedido") with
+//     pedido_id, valor_faturado (the order's total), data_faturamento (the update's date in
+//     Brazil time), numero_nf (the invoice number) and informacoes_adicionais (the NF-e
+//     key and URL); Mercos then shows the order as faturado (status_faturamento "2");
+//   - "status:<id>" → POST /v1/pedidos/{id}/status with a custom status id from the
+//     account's own list (GET /v1/pedidos/status), the tracking and invoice data in its
+//     anotacao: how an account marks shipped or delivered, which Mercos has no fixed
+//     status for;
+//   - a tracking code → the order's "rastreamento" with PUT /v2/pedidos/{id}.
+//
+// Other statuses have no documented write and answer a Permanent error.
 func (c *Connector) WriteOrderStatus(ctx context.Context, conn domain.Connection, platformOrderID string, u domain.OrderStatusUpdate) error {
 	const op = "write_order_status"
 	s, err := c.settings(conn)
@@ -463,6 +508,30 @@ func (c *Connector) WriteOrderStatus(ctx context.Context, conn domain.Connection
 		_, err := c.do(ctx, conn, s, r)
 		return err
 	}
+	switch {
+	case status == "faturado" || status == "invoiced":
+		if err := c.writeInvoice(ctx, conn, s, id, u); err != nil {
+			return err
+		}
+	case strings.HasPrefix(status, "status:"):
+		sid, ok := parseID(strings.TrimPrefix(status, "status:"))
+		if !ok {
+			return permanent(op, "platform status %q: after status: comes a custom status id from Mercos (GET /v1/pedidos/status)", truncate(u.PlatformStatus, 40))
+		}
+		body := map[string]any{"status_id": sid}
+		if note := annotation(u); note != "" {
+			body["anotacao"] = note
+		}
+		raw, _ := json.Marshal(body)
+		r := request{op: op, method: http.MethodPost, path: "/v1/pedidos/" + idStr + "/status", body: raw, notFound: notFound}
+		if _, err := c.do(ctx, conn, s, r); err != nil {
+			return err
+		}
+	case status == "", status == "2", status == "gerado", status == "shipped", status == "enviado":
+		// Nothing but the tracking below: Mercos has no fixed shipped status.
+	default:
+		return permanent(op, "Mercos has no documented API write for order status %q (write cancelado, faturado, status:<custom status id>, or map it to nothing)", truncate(u.PlatformStatus, 40))
+	}
 	if code := strings.TrimSpace(u.TrackingCode); code != "" {
 		raw, _ := json.Marshal(map[string]string{"rastreamento": code})
 		r := request{op: op, method: http.MethodPut, path: "/v2/pedidos/" + idStr, body: raw, notFound: notFound}
@@ -470,11 +539,66 @@ func (c *Connector) WriteOrderStatus(ctx context.Context, conn domain.Connection
 			return err
 		}
 	}
-	switch status {
-	case "", "2", "gerado", "shipped", "invoiced", "faturado", "enviado":
-		return nil // nothing else to write: Mercos keeps these on its own side
+	return nil
+}
+
+// writeInvoice posts the order's faturamento. valor_faturado is required by Mercos and
+// the hub's update carries no amount, so it is the order's total as last read from
+// Mercos (remembered from the poll), else read with GET /v2/pedidos/{id} (which only
+// the sandbox allows).
+func (c *Connector) writeInvoice(ctx context.Context, conn domain.Connection, s settings, id int64, u domain.OrderStatusUpdate) error {
+	const op = "write_order_status"
+	total, ok := c.state(conn, s).total(id)
+	if !ok {
+		o, err := c.FetchOrder(ctx, conn, strconv.FormatInt(id, 10))
+		if err != nil {
+			return fmt.Errorf("mercos: valor_faturado for order %d: the order was not polled by this process and reading it failed: %w", id, err)
+		}
+		total = o.Total.Amount
 	}
-	return permanent(op, "Mercos has no documented API write for order status %q (only cancel and tracking are written)", truncate(u.PlatformStatus, 40))
+	if !total.IsPositive() {
+		return permanent(op, "order %d has total %s; Mercos takes an invoice only with a positive valor_faturado", id, total)
+	}
+	at := u.At
+	if at.IsZero() {
+		at = c.opts.Now()
+	}
+	body := map[string]any{"pedido_id": id, "valor_faturado": json.Number(total.StringFixed(2)),
+		"data_faturamento": at.In(c.sp).Format(time.DateOnly)}
+	if n := strings.TrimSpace(u.InvoiceNumber); n != "" {
+		body["numero_nf"] = n
+	}
+	var info []string
+	if k := strings.TrimSpace(u.InvoiceKey); k != "" {
+		info = append(info, "Chave NF-e: "+k)
+	}
+	if l := strings.TrimSpace(u.InvoiceURL); l != "" {
+		info = append(info, "NF-e: "+l)
+	}
+	if len(info) > 0 {
+		body["informacoes_adicionais"] = strings.Join(info, "\n")
+	}
+	raw, _ := json.Marshal(body)
+	r := request{op: op, method: http.MethodPost, path: "/v1/faturamento", body: raw,
+		notFound: fmt.Sprintf("order %d not found on Mercos", id)}
+	_, err := c.do(ctx, conn, s, r)
+	return err
+}
+
+// annotation is the note a custom status carries: tracking and invoice data, if any.
+func annotation(u domain.OrderStatusUpdate) string {
+	var parts []string
+	add := func(label, v string) {
+		if v = strings.TrimSpace(v); v != "" {
+			parts = append(parts, label+": "+v)
+		}
+	}
+	add("Transportadora", u.Carrier)
+	add("Rastreio", u.TrackingCode)
+	add("Link de rastreio", u.TrackingURL)
+	add("NF", u.InvoiceNumber)
+	add("Chave NF-e", u.InvoiceKey)
+	return strings.Join(parts, "; ")
 }
 
 func isCancel(s string) bool {

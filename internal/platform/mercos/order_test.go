@@ -72,6 +72,12 @@ func TestPollOrdersGolden(t *testing.T) {
 		t.Fatalf("normalised order differs from %s (-update to accept):\n%s", golden, got)
 	}
 	o := page.Orders[0]
+	if msg := o.CheckTotal(); msg != "" {
+		t.Fatal(msg)
+	}
+	if o.Discount.Amount.StringFixed(2) != "7.45" || o.Note != "Envio após 1 dia útil." || len(o.CouponCodes) != 1 || o.CouponCodes[0] != "NOVOCLIENTE" || o.Tax != nil {
+		t.Fatalf("discount %s note %q coupons %v tax %v", o.Discount.Amount, o.Note, o.CouponCodes, o.Tax)
+	}
 	if !o.PlacedAt.Equal(time.Date(2025, 3, 11, 1, 19, 45, 0, time.UTC)) {
 		t.Fatalf("placed_at %v: 22:19:45 in São Paulo is 01:19:45 UTC next day", o.PlacedAt)
 	}
@@ -310,6 +316,127 @@ func FuzzVerifyWebhook(f *testing.F) {
 			Header: map[string][]string{"X-Signature": {sig}}, Body: body})
 		if kindOf(err) != platform.Permanent {
 			t.Fatalf("want permanent, got %v", err)
+		}
+	})
+}
+
+// An item whose subtotal holds IPI on top of net price × quantity: the difference is
+// the line's tax, and the order's parts add up to its total.
+func TestNormaliseOrderTaxFromSubtotal(t *testing.T) {
+	body := []byte(`{"id":9,"numero":3,"status":"2","data_criacao":"2025-03-10 10:00:00","ultima_alteracao":"2025-03-10 10:00:00",
+		"valor_frete":10,"total":126.5,"observacoes":"","cupom_de_desconto":"",
+		"itens":[{"id":1,"produto_id":1001,"quantidade":4,"preco_tabela":25,"preco_liquido":25,"ipi":10,"tipo_ipi":"P","subtotal":110,"excluido":false},
+		{"id":2,"produto_id":1001,"quantidade":1,"preco_tabela":7,"preco_liquido":6.5,"subtotal":6.5,"excluido":false}]}`)
+	o, err := normaliseOrder(body, domain.Connection{ID: "c"}, "BRL", time.UTC, lookups{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Lines[0].Tax == nil || o.Lines[0].Tax.Amount.StringFixed(2) != "10.00" || o.Lines[1].Tax != nil ||
+		o.Tax == nil || o.Tax.Amount.StringFixed(2) != "10.00" || o.Discount.Amount.StringFixed(2) != "0.50" || o.TaxesIncluded {
+		t.Fatalf("lines %+v tax %v discount %s", o.Lines, o.Tax, o.Discount.Amount)
+	}
+	if msg := o.CheckTotal(); msg != "" {
+		t.Fatal(msg)
+	}
+	if o.Note != "" || o.CouponCodes != nil {
+		t.Fatalf("empty note/coupon kept: %q %v", o.Note, o.CouponCodes)
+	}
+}
+
+// A new connection polls from its creation, not from 2000-01-01.
+func TestPollOrdersStartsAtConnectionCreation(t *testing.T) {
+	e := newEnv(t, mercossim.Options{}, mercossim.StoreConfig{}, nil)
+	for i, ts := range []string{"2017-02-20 09:19:20", "2025-03-10 10:00:05"} {
+		e.sim.AddOrder(testStore, map[string]any{"id": 100 + i, "cliente_id": 0, "status": "2", "total": 1,
+			"data_criacao": ts, "ultima_alteracao": ts, "itens": []any{}})
+	}
+	e.conn.CreatedAt = time.Date(2025, 3, 10, 13, 0, 0, 0, time.UTC) // 10:00:00 in São Paulo
+	page, err := e.c.PollOrders(context.Background(), e.conn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Orders) != 1 || page.Orders[0].PlatformID != "101" {
+		t.Fatalf("imported %+v", page.Orders)
+	}
+	e.conn.Settings["orders_since"] = "2017-01-01 00:00:00"
+	page, err = e.c.PollOrders(context.Background(), e.conn, "")
+	if err != nil || len(page.Orders) != 2 {
+		t.Fatalf("orders_since: %v %d orders", err, len(page.Orders))
+	}
+	if d := e.c.DefaultOrderPollInterval(); d != 0 {
+		t.Fatalf("pace %v: Mercos is poll-only", d)
+	}
+}
+
+func TestWriteOrderInvoiceAndCustomStatus(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2025, 3, 12, 2, 30, 0, 0, time.UTC) // 23:30 on the 11th in São Paulo
+	t.Run("invoice after the poll", func(t *testing.T) {
+		e := seedOrderEnv(t, nil)
+		if _, err := e.c.PollOrders(ctx, e.conn, ""); err != nil {
+			t.Fatal(err)
+		}
+		u := domain.OrderStatusUpdate{PlatformStatus: "faturado", InvoiceNumber: "4512", InvoiceKey: "35250312345678000195550010000045121000045120", At: at}
+		if err := e.c.WriteOrderStatus(ctx, e.conn, "2079512", u); err != nil {
+			t.Fatal(err)
+		}
+		inv := e.sim.Invoices(testStore, 2079512)
+		if len(inv) != 1 || inv[0].Value.StringFixed(2) != "91.25" || inv[0].Date != "2025-03-11" || inv[0].Number != "4512" ||
+			!strings.Contains(inv[0].Info, "35250312345678000195550010000045121000045120") {
+			t.Fatalf("invoices %+v", inv)
+		}
+		if f, _ := e.sim.Order(testStore, 2079512); f["status_faturamento"] != "2" {
+			t.Fatalf("status_faturamento %v", f["status_faturamento"])
+		}
+		if calls := e.sim.Calls(testStore).ByEndpoint[mercossim.EpOrderGet]; calls != 0 {
+			t.Fatalf("%d order reads: the polled total should have been used", calls)
+		}
+	})
+	t.Run("invoice of an order not polled reads it", func(t *testing.T) {
+		e := seedOrderEnv(t, nil)
+		if err := e.c.WriteOrderStatus(ctx, e.conn, "2079512", domain.OrderStatusUpdate{PlatformStatus: "invoiced", At: at}); err != nil {
+			t.Fatal(err)
+		}
+		if inv := e.sim.Invoices(testStore, 2079512); len(inv) != 1 || inv[0].Value.StringFixed(2) != "91.25" || inv[0].Number != "" {
+			t.Fatalf("invoices %+v", inv)
+		}
+	})
+	t.Run("invoice without the required fields is refused", func(t *testing.T) {
+		e := seedOrderEnv(t, nil)
+		e.sim.AddOrder(testStore, map[string]any{"id": 77, "cliente_id": 0, "status": "2", "total": 0,
+			"data_criacao": "2025-03-10 10:00:00", "ultima_alteracao": "2025-03-10 10:00:00", "itens": []any{}})
+		if _, err := e.c.PollOrders(ctx, e.conn, ""); err != nil {
+			t.Fatal(err)
+		}
+		err := e.c.WriteOrderStatus(ctx, e.conn, "77", domain.OrderStatusUpdate{PlatformStatus: "faturado", At: at})
+		if kindOf(err) != platform.Permanent || !strings.Contains(err.Error(), "valor_faturado") {
+			t.Fatalf("got %v", err)
+		}
+		if inv := e.sim.Invoices(testStore, 77); len(inv) != 0 {
+			t.Fatalf("invoices %+v", inv)
+		}
+	})
+	t.Run("custom status with tracking", func(t *testing.T) {
+		e := seedOrderEnv(t, nil)
+		sid := e.sim.AddStatus(testStore, "Enviado")
+		u := domain.OrderStatusUpdate{PlatformStatus: "status:" + strconv.FormatInt(sid, 10), TrackingCode: "QB123456789BR", Carrier: "Correios"}
+		if err := e.c.WriteOrderStatus(ctx, e.conn, "2079512", u); err != nil {
+			t.Fatal(err)
+		}
+		h := e.sim.StatusHistory(testStore, 2079512)
+		if len(h) != 1 || h[0].Name != "Enviado" || !strings.Contains(h[0].Note, "QB123456789BR") || !strings.Contains(h[0].Note, "Correios") {
+			t.Fatalf("history %+v", h)
+		}
+		if f, _ := e.sim.Order(testStore, 2079512); f["rastreamento"] != "QB123456789BR" {
+			t.Fatalf("tracking %v", f["rastreamento"])
+		}
+	})
+	t.Run("unknown custom status", func(t *testing.T) {
+		e := seedOrderEnv(t, nil)
+		for _, st := range []string{"status:999", "status:abc"} {
+			if err := e.c.WriteOrderStatus(ctx, e.conn, "2079512", domain.OrderStatusUpdate{PlatformStatus: st}); kindOf(err) != platform.Permanent {
+				t.Fatalf("%s: %v", st, err)
+			}
 		}
 	})
 }

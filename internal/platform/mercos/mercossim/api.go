@@ -28,6 +28,8 @@ const (
 	EpOrderGet     = "GET /v2/pedidos/{id}"
 	EpOrderPut     = "PUT /v2/pedidos/{id}"
 	EpOrderCancel  = "POST /v1/pedidos/cancelar/{id}"
+	EpInvoicePost  = "POST /v1/faturamento"
+	EpOrderStatus  = "POST /v1/pedidos/{id}/status"
 )
 
 var writeEndpoints = map[string]bool{EpStockBatch: true, EpStockOne: true, EpProductPut: true}
@@ -58,6 +60,8 @@ func route(method, path string) routed {
 		return routed{endpoint: EpCustomerPost}
 	case "GET v2/pedidos":
 		return routed{endpoint: EpOrders}
+	case "POST v1/faturamento":
+		return routed{endpoint: EpInvoicePost}
 	}
 	switch {
 	case len(seg) == 3 && seg[0] == "v1" && seg[1] == "produtos" && method == http.MethodGet:
@@ -70,6 +74,8 @@ func route(method, path string) routed {
 		return routed{endpoint: EpOrderGet, id: id(seg[2])}
 	case len(seg) == 3 && seg[0] == "v2" && seg[1] == "pedidos" && method == http.MethodPut:
 		return routed{endpoint: EpOrderPut, id: id(seg[2])}
+	case len(seg) == 4 && seg[0] == "v1" && seg[1] == "pedidos" && seg[3] == "status" && method == http.MethodPost:
+		return routed{endpoint: EpOrderStatus, id: id(seg[2])}
 	case len(seg) == 4 && seg[0] == "v1" && seg[1] == "pedidos" && seg[2] == "cancelar" && method == http.MethodPost:
 		return routed{endpoint: EpOrderCancel, id: id(seg[3])}
 	}
@@ -171,8 +177,102 @@ func (s *Server) handle(st *store, rt routed, r *http.Request, body []byte, now 
 		rec.fields["status"] = "0"
 		rec.alterado = now
 		return out{status: http.StatusOK, body: []byte(`{}`)}, nil
+	case EpInvoicePost:
+		return s.invoice(st, body, now), nil
+	case EpOrderStatus:
+		return s.orderStatus(st, rt.id, body, now), nil
 	}
 	return notFound(), nil
+}
+
+// invoice is POST /v1/faturamento ("Faturar um pedido"): pedido_id, valor_faturado (two
+// decimals) and data_faturamento are required, numero_nf and informacoes_adicionais
+// optional; 201 with the new id in MeusPedidosID, 412 with erros[{campo, mensagem}].
+// The order's status_faturamento becomes "2" (faturado) once the invoices reach its
+// total, "1" (parcialmente faturado) before.
+func (s *Server) invoice(st *store, body []byte, now time.Time) out {
+	var f map[string]json.RawMessage
+	if json.Unmarshal(body, &f) != nil {
+		return invalid("Corpo inválido")
+	}
+	var erros []map[string]string
+	bad := func(campo, msg string) { erros = append(erros, map[string]string{"campo": campo, "mensagem": msg}) }
+	var pedidoID int64
+	if json.Unmarshal(f["pedido_id"], &pedidoID) != nil || pedidoID <= 0 {
+		bad("pedido_id", "Este campo é obrigatório.")
+	}
+	var valor json.Number
+	v, verr := decimal.Zero, error(nil)
+	if json.Unmarshal(f["valor_faturado"], &valor) != nil || valor == "" {
+		bad("valor_faturado", "Este campo é obrigatório.")
+	} else if v, verr = decimal.NewFromString(valor.String()); verr != nil || !v.IsPositive() || v.Exponent() < -2 {
+		bad("valor_faturado", "Informe um valor positivo com até duas casas decimais.")
+	}
+	var data string
+	if json.Unmarshal(f["data_faturamento"], &data) != nil || data == "" {
+		bad("data_faturamento", "Este campo é obrigatório.")
+	} else if _, err := time.Parse(time.DateOnly, data); err != nil {
+		bad("data_faturamento", "Data inválida, use o formato AAAA-MM-DD.")
+	}
+	var nf, info string
+	if raw, ok := f["numero_nf"]; ok && json.Unmarshal(raw, &nf) != nil {
+		bad("numero_nf", "Deve ser um texto.")
+	}
+	if raw, ok := f["informacoes_adicionais"]; ok && json.Unmarshal(raw, &info) != nil {
+		bad("informacoes_adicionais", "Deve ser um texto.")
+	}
+	if len(erros) > 0 {
+		return invalid("Ocorreram erros de validação", erros...)
+	}
+	rec, ok := st.orders[pedidoID]
+	if !ok {
+		return invalid("Ocorreram erros de validação", map[string]string{"campo": "pedido_id", "mensagem": "Pedido não encontrado."})
+	}
+	st.seq++
+	inv := Invoice{ID: st.seq, OrderID: pedidoID, Value: v, Date: data, Number: nf, Info: info}
+	st.invoices = append(st.invoices, inv)
+	billed := decimal.Zero
+	for _, i := range st.invoices {
+		if i.OrderID == pedidoID {
+			billed = billed.Add(i.Value)
+		}
+	}
+	total, _ := decimal.NewFromString(fmt.Sprint(rec.fields["total"]))
+	rec.fields["status_faturamento"] = "1"
+	if billed.GreaterThanOrEqual(total) {
+		rec.fields["status_faturamento"] = "2"
+	}
+	rec.alterado = now
+	return out{status: http.StatusCreated, header: map[string]string{"MeusPedidosID": itoa(inv.ID)}, body: []byte(`{}`)}
+}
+
+// orderStatus is POST /v1/pedidos/{id}/status ("Alterar status de um pedido"): status_id
+// is a custom status (GET /v1/pedidos/status), anotacao optional; 412 {mensagem} when
+// the status does not exist.
+func (s *Server) orderStatus(st *store, id int64, body []byte, now time.Time) out {
+	rec, ok := st.orders[id]
+	if !ok {
+		return notFound()
+	}
+	var f struct {
+		StatusID *int64  `json:"status_id"`
+		Anotacao *string `json:"anotacao"`
+	}
+	if json.Unmarshal(body, &f) != nil || f.StatusID == nil {
+		return jsonOut(http.StatusPreconditionFailed, map[string]any{"mensagem": "O campo status_id é obrigatório."})
+	}
+	name, ok := st.statuses[*f.StatusID]
+	if !ok {
+		return jsonOut(http.StatusPreconditionFailed, map[string]any{"mensagem": "Status não encontrado."})
+	}
+	note := ""
+	if f.Anotacao != nil {
+		note = *f.Anotacao
+	}
+	st.seq++
+	st.history[id] = append(st.history[id], StatusChange{ID: st.seq, StatusID: *f.StatusID, Name: name, Note: note, At: now})
+	rec.alterado = now
+	return out{status: http.StatusOK, body: []byte(`{}`)}
 }
 
 // adjust validates every item and applies all or none (one bad item fails the batch).

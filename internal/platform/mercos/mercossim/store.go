@@ -80,6 +80,25 @@ type store struct {
 	categories map[int64]*record
 	customers  map[int64]*record
 	orders     map[int64]*record
+	invoices   []Invoice
+	statuses   map[int64]string // custom order statuses (/v1/pedidos/status)
+	history    map[int64][]StatusChange
+}
+
+// Invoice is one POST /v1/faturamento the store accepted.
+type Invoice struct {
+	ID, OrderID int64
+	Value       decimal.Decimal
+	Date        string // data_faturamento, YYYY-MM-DD
+	Number      string // numero_nf
+	Info        string // informacoes_adicionais
+}
+
+// StatusChange is one POST /v1/pedidos/{id}/status the store accepted.
+type StatusChange struct {
+	ID, StatusID int64
+	Name, Note   string
+	At           time.Time
 }
 
 // record is a client, category or order kept as JSON fields.
@@ -92,7 +111,8 @@ type record struct {
 func newStore(id string, cfg StoreConfig) *store {
 	return &store{id: id, cfg: cfg, ring: make([]time.Time, cfg.RateLimitPerMin), calls: map[string]int64{},
 		seq: 1000, products: map[int64]*Product{}, categories: map[int64]*record{},
-		customers: map[int64]*record{}, orders: map[int64]*record{}}
+		customers: map[int64]*record{}, orders: map[int64]*record{},
+		statuses: map[int64]string{}, history: map[int64][]StatusChange{}}
 }
 
 type verdict struct {
@@ -352,6 +372,48 @@ func (s *Server) Order(storeID string, id int64) (map[string]any, bool) {
 		return nil, false
 	}
 	return r.fields, true
+}
+
+// AddStatus registers a custom order status (as the account's settings would) and
+// returns its id, for POST /v1/pedidos/{id}/status.
+func (s *Server) AddStatus(storeID, name string) int64 {
+	st := s.store(storeID)
+	if st == nil {
+		return 0
+	}
+	st.data.Lock()
+	defer st.data.Unlock()
+	st.seq++
+	st.statuses[st.seq] = name
+	return st.seq
+}
+
+// Invoices returns the invoices (faturamentos) posted for an order.
+func (s *Server) Invoices(storeID string, orderID int64) []Invoice {
+	st := s.store(storeID)
+	if st == nil {
+		return nil
+	}
+	st.data.Lock()
+	defer st.data.Unlock()
+	var out []Invoice
+	for _, i := range st.invoices {
+		if i.OrderID == orderID {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// StatusHistory returns the custom statuses set on an order, oldest first.
+func (s *Server) StatusHistory(storeID string, orderID int64) []StatusChange {
+	st := s.store(storeID)
+	if st == nil {
+		return nil
+	}
+	st.data.Lock()
+	defer st.data.Unlock()
+	return append([]StatusChange(nil), st.history[orderID]...)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
