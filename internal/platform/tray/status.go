@@ -13,10 +13,11 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 )
 
-// WriteOrderStatus writes status and tracking back with PUT /orders/{id}. Status names
-// are resolved to ids through GET /orders/statuses (cached); a cancelling status goes
-// through PUT /orders/cancel/{id}, Tray's own cancel, which also handles stock.
-// Invoice fields have no place in PUT /orders and are not written (see the report).
+// WriteOrderStatus writes an invoice, status and tracking back. An invoice (number or
+// NF-e key) goes first, through POST /orders/{id}/invoices, unless the order already
+// has it. Status and tracking go with PUT /orders/{id}: status names are resolved to
+// ids through GET /orders/statuses (cached); a cancelling status goes through PUT
+// /orders/cancel/{id}, Tray's own cancel, which also handles stock.
 func (c *Connector) WriteOrderStatus(ctx context.Context, conn domain.Connection, platformOrderID string, u domain.OrderStatusUpdate) error {
 	const op = "write_order_status"
 	s, err := c.settings(conn)
@@ -28,6 +29,11 @@ func (c *Connector) WriteOrderStatus(ctx context.Context, conn domain.Connection
 	}
 	id := url.PathEscape(platformOrderID)
 	notFound := fmt.Sprintf("order %s not found on Tray", platformOrderID)
+	if strings.TrimSpace(u.InvoiceNumber) != "" || strings.TrimSpace(u.InvoiceKey) != "" {
+		if err := c.writeInvoice(ctx, conn, s, platformOrderID, u); err != nil {
+			return err
+		}
+	}
 	fields := map[string]any{}
 	if status := strings.TrimSpace(u.PlatformStatus); status != "" {
 		statusID, name, err := c.resolveStatus(ctx, conn, s, status)

@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -85,3 +86,55 @@ func TestWriteOrderStatusCachesStatuses(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestWriteInvoice(t *testing.T) {
+	const key = "35251212345678000195550020000047111123456789" // series 002, number 4711
+	at := time.Date(2025, 12, 1, 2, 0, 0, 0, time.UTC)         // still Nov 30 in São Paulo
+	tests := []struct {
+		name     string
+		settings map[string]string
+		update   domain.OrderStatusUpdate
+		want     []traysim.Invoice
+		kind     *platform.Kind
+	}{
+		{name: "key, number and link", update: domain.OrderStatusUpdate{PlatformStatus: "ENVIADO", InvoiceNumber: "4711", InvoiceKey: key, InvoiceURL: "https://nfe.example/4711", At: at},
+			want: []traysim.Invoice{{ID: "1", OrderID: "48213", IssueDate: "2025-11-30", Number: "4711", Serie: "2", Value: "321.63", Key: key, Link: "https://nfe.example/4711"}}},
+		{name: "key only", update: domain.OrderStatusUpdate{InvoiceKey: key, At: at},
+			want: []traysim.Invoice{{ID: "1", OrderID: "48213", IssueDate: "2025-11-30", Number: "4711", Serie: "2", Value: "321.63", Key: key}}},
+		{name: "number only takes the invoice_serie setting", settings: map[string]string{"invoice_serie": "7"}, update: domain.OrderStatusUpdate{InvoiceNumber: "88", At: at},
+			want: []traysim.Invoice{{ID: "1", OrderID: "48213", IssueDate: "2025-11-30", Number: "88", Serie: "7", Value: "321.63"}}},
+		{name: "key of the wrong length", update: domain.OrderStatusUpdate{InvoiceKey: "1234"}, kind: ptr(platform.Permanent)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, traysim.Options{}, tt.settings)
+			if err := e.sim.AddOrder(testStore, []byte(`{"Order":{"id":"48213","total":"321.63","status":"A ENVIAR","OrderStatus":{"id":"1","status":"A ENVIAR"}}}`)); err != nil {
+				t.Fatal(err)
+			}
+			// Written twice, as a retried write-back would be: one invoice on Tray.
+			for range 2 {
+				err := e.c.WriteOrderStatus(context.Background(), e.conn, "48213", tt.update)
+				if tt.kind != nil {
+					if kindOf(err) != *tt.kind {
+						t.Fatalf("got %v, want %v", err, *tt.kind)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := e.sim.Invoices(testStore, "48213"); !slices.Equal(got, tt.want) {
+				t.Fatalf("invoices %+v, want %+v", got, tt.want)
+			}
+			if n := e.endpoint(traysim.EpInvoicePost); n != int64(len(tt.want)) {
+				t.Fatalf("POST invoices %d times", n)
+			}
+			if tt.update.PlatformStatus != "" {
+				if st, _ := e.sim.Order(testStore, "48213"); st.Status != "ENVIADO" {
+					t.Fatalf("status %+v", st)
+				}
+			}
+		})
+	}
+}

@@ -135,6 +135,9 @@ type settings struct {
 	// lineDiscounts states a line sold below its original_price as original_price
 	// with the difference as the line's discount (setting line_discounts, default on).
 	lineDiscounts bool
+	// invoiceSerie is the NF-e series written when the hub gives an invoice number
+	// without its key (setting invoice_serie, default "1").
+	invoiceSerie string
 	// ordersSince is where polling starts on a new connection (setting orders_since,
 	// default the connection's creation).
 	ordersSince time.Time
@@ -177,6 +180,10 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 	case "false", "0", "off":
 	default:
 		return s, permanent("config", "connection %s: setting line_discounts must be true or false, got %q", conn.ID, v)
+	}
+	s.invoiceSerie = trimZeros(conn.Setting("invoice_serie", "1"))
+	if s.invoiceSerie == "" || len(s.invoiceSerie) > 3 || domain.Digits(s.invoiceSerie) != s.invoiceSerie {
+		return s, permanent("config", "connection %s: setting invoice_serie must be a number of up to 3 digits", conn.ID)
 	}
 	if v := strings.TrimSpace(conn.Setting("orders_since", "")); v != "" {
 		t, err := parseSince(v, c.sp)

@@ -28,6 +28,8 @@ const (
 	EpOrderPut      = "PUT /orders/{id}"
 	EpOrderCancel   = "PUT /orders/cancel/{id}"
 	EpStatuses      = "GET /orders/statuses"
+	EpInvoiceList   = "GET /orders/{id}/invoices"
+	EpInvoicePost   = "POST /orders/{id}/invoices"
 	// EpAuthGrant and EpAuthRefresh name the token endpoints.
 	EpAuthGrant   = epAuthGrant
 	EpAuthRefresh = epAuthRefresh
@@ -64,6 +66,10 @@ func route(method, path string) routed {
 		return pick(method, EpOrderGet, EpOrderPut, seg[1])
 	case n == 3 && seg[0] == "orders" && seg[2] == "complete" && method == http.MethodGet:
 		return routed{endpoint: EpOrderComplete, id: seg[1]}
+	case n == 3 && seg[0] == "orders" && seg[2] == "invoices" && method == http.MethodGet:
+		return routed{endpoint: EpInvoiceList, id: seg[1]}
+	case n == 3 && seg[0] == "orders" && seg[2] == "invoices" && method == http.MethodPost:
+		return routed{endpoint: EpInvoicePost, id: seg[1]}
 	case n == 3 && seg[0] == "orders" && seg[1] == "cancel" && method == http.MethodPut:
 		return routed{endpoint: EpOrderCancel, id: seg[2]}
 	}
@@ -89,7 +95,7 @@ type change struct {
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, st *store, rt routed, now time.Time) {
 	var body map[string]json.RawMessage
-	if r.Method == http.MethodPut && rt.endpoint != EpOrderCancel {
+	if (r.Method == http.MethodPut && rt.endpoint != EpOrderCancel) || rt.endpoint == EpInvoicePost {
 		r.Body = http.MaxBytesReader(w, r.Body, 1<<20)
 		raw, err := io.ReadAll(r.Body)
 		if err != nil || json.Unmarshal(raw, &body) != nil {
@@ -125,6 +131,10 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request, st *store, rt 
 		s.listStatuses(w, r, st)
 	case EpOrderList:
 		s.listOrders(w, r, st)
+	case EpInvoiceList:
+		s.listInvoices(w, st, rt.id)
+	case EpInvoicePost:
+		s.postInvoice(w, st, rt.id, body)
 	}
 }
 

@@ -116,3 +116,42 @@ func TestFaults(t *testing.T) {
 		t.Fatal("truncated body read without error")
 	}
 }
+
+func TestOrderListAndInvoices(t *testing.T) {
+	s, base := start(t, Options{})
+	api := APIAddress(base, "s1")
+	for _, o := range []string{
+		`{"Order":{"id":"7","modified":"2026-01-02 10:00:00","total":"10.00","Customer":{"name":"x"},"ProductsSold":[{"ProductsSold":{"id":"70"}}]}}`,
+		`{"Order":{"id":"8","modified":"2026-01-01 09:00:00","total":"20.00"}}`,
+		`{"Order":{"id":"9","modified":"2025-12-31 23:00:00","total":"30.00"}}`,
+	} {
+		if err := s.AddOrder("s1", []byte(o)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tok := token(t, api)
+	code, body, _ := call(t, http.MethodGet, api+"/orders?modified=2026-01-01,2026-01-02&sort=modified_asc&access_token="+tok, "")
+	if code != 200 || strings.Index(body, `"id":"8"`) > strings.Index(body, `"id":"7"`) || strings.Contains(body, `"id":"9"`) ||
+		strings.Contains(body, `"Customer"`) || !strings.Contains(body, `"ProductsSold":[{"id":"70"}]`) || !strings.Contains(body, `"total":2`) {
+		t.Fatalf("list: %d %s", code, body)
+	}
+	for _, q := range []string{"modified=yesterday", "sort=total_asc", "limit=x"} {
+		if code, _, _ := call(t, http.MethodGet, api+"/orders?"+q+"&access_token="+tok, ""); code != 400 {
+			t.Fatalf("%s: %d, want 400", q, code)
+		}
+	}
+	if code, body, _ := call(t, http.MethodPost, api+"/orders/7/invoices?access_token="+tok, `{"number":"1","serie":"1","value":"10.00"}`); code != 400 || !strings.Contains(body, "issue_date") {
+		t.Fatalf("invoice without issue_date: %d %s", code, body)
+	}
+	code, body, _ = call(t, http.MethodPost, api+"/orders/7/invoices?access_token="+tok, `{"issue_date":"2026-01-03","number":"1","serie":"1","value":"10.00"}`)
+	if code != 201 || !strings.Contains(body, `"message":"Created"`) || len(s.Invoices("s1", "7")) != 1 {
+		t.Fatalf("invoice: %d %s", code, body)
+	}
+	if _, body, _ := call(t, http.MethodGet, api+"/orders/7/complete?access_token="+tok, ""); !strings.Contains(body, `"has_invoice":"1"`) {
+		t.Fatalf("complete after invoice: %s", body)
+	}
+	s.InvalidateAccessTokens("s1")
+	if code, body, _ := call(t, http.MethodGet, api+"/orders?access_token="+tok, ""); code != 401 || !strings.Contains(body, `"error_code":1099`) {
+		t.Fatalf("invalidated token: %d %s", code, body)
+	}
+}

@@ -78,6 +78,9 @@ type store struct {
 	orders   map[string]map[string]any
 	statuses []orderStatus
 	puts     []PutRecord
+	invoices map[string][]Invoice // by order id
+	// nextInvoice numbers invoices per store.
+	nextInvoice int
 }
 
 type orderStatus struct{ ID, Name string }
@@ -88,6 +91,7 @@ func newStore(id string, cfg StoreConfig) *store {
 		access: map[string]time.Time{}, refresh: map[string]time.Time{},
 		ring: make([]time.Time, cfg.RateLimitPerMin), calls: map[string]int64{},
 		products: map[string]*Product{}, variants: map[string]*Variant{}, orders: map[string]map[string]any{},
+		invoices: map[string][]Invoice{},
 		statuses: []orderStatus{{"1", "A ENVIAR"}, {"2", "AGUARDANDO PAGAMENTO"}, {"3", "ENVIADO"},
 			{"4", "FINALIZADO"}, {"5", "CANCELADO"}},
 	}
