@@ -124,5 +124,3 @@ func noErrors(t *testing.T, errs []error) {
 		}
 	}
 }
-
-func decFromInt(n int64) decimal.Decimal { return decimal.NewFromInt(n) }
