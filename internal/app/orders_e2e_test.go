@@ -211,19 +211,8 @@ func (w *orderWorld) place(store, conn, id, status string, qty int64) (string, i
 }
 
 func (w *orderWorld) webhook(platformName, conn string, d platformsim.Delivery) int {
-	target := "/v1/webhooks/" + platformName + "/" + conn
-	if len(d.Query) > 0 {
-		target += "?" + d.Query.Encode()
-	}
-	r := httptest.NewRequest(http.MethodPost, target, bytes.NewReader(d.Body))
-	for k, vs := range d.Header {
-		for _, v := range vs {
-			r.Header.Add(k, v)
-		}
-	}
-	rec := httptest.NewRecorder()
-	w.api.ServeHTTP(rec, r)
-	return rec.Code
+	code, _ := w.webhookBody(platformName, conn, d)
+	return code
 }
 
 func (w *orderWorld) call(method, path, body string) (int, []byte) {

@@ -44,6 +44,12 @@ type OrdersReport struct {
 	DeliveriesSent int `json:"deliveries_sent"`
 	DuplicatesSent int `json:"duplicates_sent"`
 	OutOfOrderSent int `json:"out_of_order_sent"`
+	// StatusUpdatesSent orders moved to a later status afterwards, each notified again;
+	// StatusUpdatesIdentical of those notifications had the same body as the order's
+	// first (thin platforms); StatusUpdatesApplied is how many orders show the new status.
+	StatusUpdatesSent      int `json:"status_updates_sent"`
+	StatusUpdatesIdentical int `json:"status_updates_identical"`
+	StatusUpdatesApplied   int `json:"status_updates_applied"`
 	// WebhookFailed counts answers other than 2xx and 429 (each is retried like a platform would).
 	WebhookFailed int `json:"webhook_failed"`
 	// Webhook429 counts 429 answers from the hub's webhook route.
@@ -73,6 +79,9 @@ func (r OrdersReport) Check() error {
 	if r.OrdersCreated != r.Orders {
 		errs = append(errs, fmt.Errorf("orders created %d, want %d (one per distinct platform order)", r.OrdersCreated, r.Orders))
 	}
+	if r.StatusUpdatesApplied != r.StatusUpdatesSent {
+		errs = append(errs, fmt.Errorf("status updates applied %d, want %d (every notification reaches its order)", r.StatusUpdatesApplied, r.StatusUpdatesSent))
+	}
 	if r.ReservedUnits != int64(r.OrdersAccepted) {
 		errs = append(errs, fmt.Errorf("reserved units %d, want %d (accepted orders x 1)", r.ReservedUnits, r.OrdersAccepted))
 	}
@@ -85,6 +94,7 @@ func (r OrdersReport) Print(w io.Writer) {
 		{"backend / platform", r.Backend + " / " + r.Platform},
 		{"orders x stores (skus)", fmt.Sprintf("%d x %d (%d)", r.Orders, r.Stores, r.SKUs)},
 		{"deliveries sent (dups, out of order)", fmt.Sprintf("%d (%d, %d)", r.DeliveriesSent, r.DuplicatesSent, r.OutOfOrderSent)},
+		{"status updates sent / identical / applied", fmt.Sprintf("%d / %d / %d", r.StatusUpdatesSent, r.StatusUpdatesIdentical, r.StatusUpdatesApplied)},
 		{"webhook failed / 429", fmt.Sprintf("%d / %d", r.WebhookFailed, r.Webhook429)},
 		{"orders created / accepted", fmt.Sprintf("%d / %d", r.OrdersCreated, r.OrdersAccepted)},
 		{"reserved units", fmt.Sprintf("%d", r.ReservedUnits)},

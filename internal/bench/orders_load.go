@@ -17,13 +17,8 @@ import (
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 )
 
-// updatedStatus is, per platform, a later status its connector reports as given and the
-// default status map still imports (the same ones internal/platform/simorders proves).
-// Platforms not listed re-place the order with its status unchanged and a later date.
-var updatedStatus = map[string]string{
-	"tray": "AGUARDANDO PAGAMENTO", "shopify": "authorized", "woocommerce": "on-hold",
-	"merchantpro": "confirmed", "nuvemshop": "authorized",
-}
+// unitPrice is every bench sale's price.
+var unitPrice = decimal.RequireFromString("29.90")
 
 // benchOrder is one distinct platform order and what happened to it.
 type benchOrder struct {
@@ -186,7 +181,7 @@ func (c *hookClient) place(bo *benchOrder) error {
 	st := c.w.stores[bo.store]
 	p := st.products[bo.sku]
 	so := platformsim.SimOrder{
-		Lines:    []platformsim.SimOrderLine{{Product: p, SKU: skuName(bo.sku), Quantity: 1, UnitPrice: decimal.RequireFromString("29.90")}},
+		Lines:    []platformsim.SimOrderLine{{Product: p, SKU: skuName(bo.sku), Quantity: 1, UnitPrice: unitPrice}},
 		Customer: buyer(bo),
 	}
 	c.w.rec.selling(st.id, p)
@@ -199,8 +194,10 @@ func (c *hookClient) place(bo *benchOrder) error {
 		return nil
 	}
 	so.ID = id
-	if s, ok := updatedStatus[c.o.Platform]; ok {
-		so.Status = s
+	// A later status the platform's connector reports as given (platforms not listed
+	// re-place the order with its status unchanged and a later date).
+	if later := laterStatuses[c.o.Platform]; len(later) > 0 {
+		so.Status = later[0]
 	}
 	// A second later, so platforms dating orders to the second still see an update.
 	so.UpdatedAt = time.Now().Add(time.Second)

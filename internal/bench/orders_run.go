@@ -73,6 +73,12 @@ func RunOrders(ctx context.Context, o OrdersOptions, progress io.Writer) (Orders
 		fmt.Fprintf(progress, "orders: did not settle within %s\n", o.Timeout)
 	}
 	r.Seconds = time.Since(start).Seconds()
+	fmt.Fprintf(progress, "orders: moving one order in ten to a later status and notifying again\n")
+	su, err := runStatusUpdates(ctx, c, orders, o)
+	if err != nil {
+		return r, err
+	}
+	r.StatusUpdatesSent, r.StatusUpdatesIdentical, r.StatusUpdatesApplied = su.sent, su.identical, su.applied
 
 	if r.OrdersCreated, r.OrdersAccepted, err = countOrders(ctx, w.hub.Store); err != nil {
 		return r, err

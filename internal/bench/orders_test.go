@@ -37,10 +37,16 @@ func TestRunOrdersOnePerPlatformOrder(t *testing.T) {
 		{"webhook failures", r.WebhookFailed, 0},
 		{"stale values at the end", r.StaleFinal, 0},
 		{"drops never seen", r.DropMissed, 0},
+		// Tray notifies every update of an order with the same body: each must still land.
+		{"identical status notifications", r.StatusUpdatesIdentical, r.StatusUpdatesSent / 2},
+		{"status updates applied", r.StatusUpdatesApplied, r.StatusUpdatesSent},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("%s = %d, want %d", tc.name, tc.got, tc.want)
 		}
+	}
+	if r.StatusUpdatesSent == 0 {
+		t.Error("the run sent no status updates")
 	}
 	if r.DuplicatesSent == 0 || r.OutOfOrderSent == 0 {
 		t.Errorf("the run sent %d duplicates and %d out-of-order updates; both should be exercised", r.DuplicatesSent, r.OutOfOrderSent)
