@@ -1,11 +1,12 @@
 // Package shopify is the Shopify connector: stock, price and product pushes, read-back
 // and catalogue paging over the GraphQL Admin API (POST {shop}/admin/api/{version}/graphql.json,
 // X-Shopify-Access-Token), HMAC-checked webhooks carrying full orders, order fetch by
-// GraphQL order(id:), and status write-back (fulfilment with tracking, cancel, mark paid, close).
+// GraphQL order(id:), an order poll by update time as the safety net for lost webhooks,
+// and status write-back (fulfilment with tracking, cancel, mark paid, close).
 //
 // Mapping convention: a SKU maps to a product variant. Target.VariantID is the variant
 // (GID "gid://shopify/ProductVariant/N" or bare N) and Target.ProductID its product
-// (GID or N); stock lives on the variant's inventory item at the connection's location,
+// (GID or N), both normalised to GIDs (NormaliseTarget), the form order lines carry; stock lives on the variant's inventory item at the connection's location,
 // which the connector resolves once per variant and caches.
 package shopify
 
