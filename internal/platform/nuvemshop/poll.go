@@ -105,7 +105,8 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 	}
 	if cur.Until.IsZero() {
 		cur.Until = now.Add(-s.pollLag)
-		if !cur.Until.After(cur.Since) {
+		// A window must reach past the previous one's end (one second after since).
+		if !cur.Until.After(cur.Since.Add(time.Second)) {
 			// Nothing can have settled since the last window: no request.
 			return platform.OrderPage{Next: pollCursor{Since: cur.Since, Page: 1, Total: -1}.String()}, nil
 		}
@@ -119,9 +120,10 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 	r := request{op: op, method: http.MethodGet, path: "/orders", query: q}
 	resp, err := c.do(ctx, conn, s, r)
 	var raws []json.RawMessage
+	lastPage := false // past the last page: Nuvemshop answers 404 "Last page is N"
 	switch {
 	case err != nil && lastPage404(err, resp):
-		// Nuvemshop answers an empty list with 404 "Last page is 0".
+		lastPage = true
 	case err != nil:
 		return platform.OrderPage{}, err
 	default:
@@ -129,11 +131,8 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 			return platform.OrderPage{}, garbage(r, resp)
 		}
 	}
-	total, hasTotal := headerInt(resp.header, "X-Total-Count")
-	if err != nil {
-		total, hasTotal = 0, true
-	}
-	if !hasTotal {
+	total, ok := headerInt(resp.header, "X-Total-Count")
+	if !ok || lastPage || total < 0 {
 		total = -1
 	}
 	out := platform.OrderPage{}
@@ -159,13 +158,19 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 		return cmp.Or(a.UpdatedAt.Compare(b.UpdatedAt), cmp.Compare(a.PlatformID, b.PlatformID))
 	})
 	next := cur
+	shrank := cur.Page > 1 && cur.Total >= 0 &&
+		((total >= 0 && total != cur.Total) || (lastPage && (cur.Page-1)*s.orderPageSize < cur.Total))
+	more := !lastPage && len(raws) >= s.orderPageSize
+	if total >= 0 {
+		more = cur.Page*s.orderPageSize < total
+	}
 	switch {
-	case cur.Page > 1 && cur.Total >= 0 && total >= 0 && total != cur.Total:
+	case shrank:
 		// The window lost orders to later updates while being read: pages shifted, so
 		// read this filter again from the start (the moved orders come in the next window).
 		next.Page, next.Total = 1, -1
 		out.More = true
-	case len(raws) >= s.orderPageSize || (total >= 0 && cur.Page*s.orderPageSize < total):
+	case more:
 		next.Page++
 		if cur.Page == 1 {
 			next.Total = total

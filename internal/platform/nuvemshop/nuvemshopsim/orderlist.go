@@ -89,8 +89,9 @@ func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, st *store) {
 	for id, o := range st.orders {
 		str := func(k string) string { v, _ := o[k].(string); return strings.ToLower(v) }
 		n, _ := strconv.ParseInt(id, 10, 64)
-		created, _ := listTime(str("created_at"))
-		updated, ok := listTime(str("updated_at"))
+		raw := func(k string) string { v, _ := o[k].(string); return v }
+		created, _ := listTime(raw("created_at"))
+		updated, ok := listTime(raw("updated_at"))
 		if !ok {
 			updated = created
 		}
