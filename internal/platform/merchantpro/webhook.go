@@ -48,9 +48,21 @@ func (c *Connector) VerifyWebhook(ctx context.Context, conn domain.Connection, r
 	}
 	ev, err := ParseWebhook(req.Body, header(req, "X-Webhook-Event"), header(req, "X-Webhook-Id"))
 	if err != nil {
-		return platform.WebhookEvent{}, permanent(op, "%v", err)
+		// The signature held: the hub keeps the delivery and replays it once it reads.
+		return platform.WebhookEvent{}, platform.Unparseable(unparsedField(err.Error()), "%v", err)
 	}
 	return ev, nil
+}
+
+// unparsedField names the field a ParseWebhook error is about ("field data.id is
+// missing" → "data.id"); errors about the body as a whole name "body".
+func unparsedField(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "field "); ok {
+		if name, _, ok := strings.Cut(rest, " "); ok && name != "" {
+			return name
+		}
+	}
+	return "body"
 }
 
 // header reads a header whatever the case of its name in the map.

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -49,6 +50,10 @@ func TestVerifyWebhook(t *testing.T) {
 		{"signed, no id", `{"event":"order.updated"}`, map[string]string{SignatureHeader: sign(`{"event":"order.updated"}`, testWHSec)}, platform.Permanent, "field data.id"},
 		{"signed, bad order id", `{"event":"order.updated","data":{"id":"1/../2"}}`, map[string]string{SignatureHeader: sign(`{"event":"order.updated","data":{"id":"1/../2"}}`, testWHSec)}, platform.Permanent, "not a valid id"},
 	}
+	// Signed deliveries that do not parse are unparseable (kept by the hub and replayed),
+	// naming the field; the rest are refused.
+	unparseable := map[string]string{"signed but not JSON": "body", "signed, no event": "event",
+		"signed, no id": "data.id", "signed, bad order id": "data.id"}
 	e := newEnv(t, merchantprosim.Options{}, nil)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,6 +70,16 @@ func TestVerifyWebhook(t *testing.T) {
 					t.Fatalf("event %+v", ev)
 				}
 				return
+			}
+			var ue *platform.UnparseableError
+			if field, ok := unparseable[tt.name]; ok {
+				if !errors.As(err, &ue) || ue.Field != field || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("got %v, want an unparseable %s containing %q", err, field, tt.want)
+				}
+				return
+			}
+			if errors.As(err, &ue) {
+				t.Fatalf("%v: only a verified body may be unparseable", err)
 			}
 			if err == nil || kindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v, want %s containing %q", err, tt.kind, tt.want)
