@@ -1,7 +1,8 @@
 // Package nuvemshop is the Nuvemshop / Tiendanube connector: batched stock and price
 // pushes (PATCH /products/stock-price), variant and product writes, read-back, catalogue
-// paging, webhook verification (X-Linkedstore-HMAC-SHA256), order fetch and status
-// write-back over the REST API at {base_url}/{store_id}/..., authenticated with
+// paging, webhook verification (X-Linkedstore-HMAC-SHA256), order fetch, order polling
+// by update time (a safety net for lost webhooks), status, tracking and NF-e write-back
+// over the REST API at {base_url}/{store_id}/..., authenticated with
 // "Authentication: bearer <token>" and a User-Agent naming the app.
 package nuvemshop
 

@@ -3,7 +3,9 @@
 // "Authentication" header, a mandatory User-Agent, the per-store leaky bucket (40
 // requests draining 2 a second by default) with x-rate-limit-* headers and 429s,
 // products and variants (PATCH /products/stock-price batches of at most 50 variants,
-// variant and product PUTs, paged listing), orders and their actions, with fault
+// variant and product PUTs, paged listing), orders (served verbatim as added, listed
+// by GET /orders with its filters and paging) and their actions, order metafields
+// (the NF-e list), signed thin webhook deliveries, with fault
 // injection and a stock observer for tests, the demo and the bench. It is built to be
 // fast: no sleeps (except injected hangs), no logging per request, short locks.
 package nuvemshopsim
