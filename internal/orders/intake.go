@@ -176,6 +176,28 @@ func (s *Service) store(ctx context.Context, d store.Delivery, ev platform.Webho
 	return Receipt{DeliveryID: d.ID, Duplicate: !created}, nil
 }
 
+// storeFailed turns each order a poll could not read into a fetch of its own (like a thin
+// notification): read again, it imports if the failure was passing, or dead-letters with
+// its reason into the failure inbox.
+func (s *Service) storeFailed(ctx context.Context, conn domain.Connection, failed []platform.FailedOrder) error {
+	for _, f := range failed {
+		if f.PlatformID == "" {
+			continue
+		}
+		s.log().Warn("order poll could not read an order; fetching it on its own", "tenant", conn.Tenant, "connection", conn.ID,
+			"order", f.PlatformID, "reason", f.Reason)
+		id, err := thinDeliveryID(f.PlatformID, s.now())
+		if err != nil {
+			return err
+		}
+		ev := platform.WebhookEvent{Topic: "poll_failed", Resource: "order", ResourceID: f.PlatformID}
+		if _, err := s.store(ctx, store.Delivery{ConnectionID: conn.ID, ID: id, Tenant: conn.Tenant, Platform: conn.Platform}, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Sweep re-queues deliveries stored but never processed (a crash between storing and
 // queueing, or a lost message). It returns how many it queued.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
@@ -321,6 +343,9 @@ func (s *Service) Poll(ctx context.Context, conn domain.Connection) (int, error)
 				return n, err
 			}
 			n++
+		}
+		if err := s.storeFailed(ctx, conn, p.Failed); err != nil {
+			return n, err
 		}
 		if p.Next != "" && p.Next != cursor {
 			if err := s.Store.PutCursor(ctx, name, p.Next); err != nil {

@@ -14,7 +14,8 @@ import (
 // pollingPlatform is testPlatform that also lists orders (the safety-net poll).
 type pollingPlatform struct {
 	*testPlatform
-	polls int
+	polls  int
+	failed []platform.FailedOrder
 }
 
 func (p *pollingPlatform) PollOrders(_ context.Context, _ domain.Connection, cursor string) (platform.OrderPage, error) {
@@ -25,7 +26,43 @@ func (p *pollingPlatform) PollOrders(_ context.Context, _ domain.Connection, cur
 	for _, o := range p.orders {
 		out = append(out, o)
 	}
-	return platform.OrderPage{Orders: out, Next: cursor}, nil
+	return platform.OrderPage{Orders: out, Failed: p.failed, Next: cursor}, nil
+}
+
+// TestOrderAPollCannotReadIsFetchedOnItsOwn: a poll page's unreadable order does not stop
+// the others; it is read again through FetchOrder and, failing, waits in the inbox.
+func TestOrderAPollCannotReadIsFetchedOnItsOwn(t *testing.T) {
+	h := newHarness(t, domain.Rules{})
+	pp := &pollingPlatform{testPlatform: h.plat, failed: []platform.FailedOrder{{PlatformID: "9102", Reason: "field total: missing"},
+		{PlatformID: "9103", Reason: "field lines[0].price: not a number"}}}
+	h.svc.Connectors["testplat"] = pp
+	h.setPlatformOrder(order("9101", "paid", t0, line("P-A", "", 1)))
+	h.setPlatformOrder(order("9102", "paid", t0, line("P-A", "", 1))) // readable on its own: a passing failure
+	if _, err := h.svc.PollAll(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	var dead []string
+	for range 10 {
+		msgs, err := h.orders.Receive(ctx(t), 10, 50*time.Millisecond)
+		must(t, err)
+		if len(msgs) == 0 {
+			break
+		}
+		for _, m := range msgs {
+			if err := h.svc.Handle(ctx(t), m); err != nil {
+				dead = append(dead, err.Error())
+			}
+			must(t, h.orders.Delete(ctx(t), m.Receipt))
+		}
+	}
+	for _, id := range []string{"9101", "9102"} {
+		if rec := h.record(id); rec.State != domain.OrderAccepted {
+			t.Fatalf("order %s: %s", id, rec.State)
+		}
+	}
+	if len(dead) != 1 || !strings.Contains(dead[0], "9103") {
+		t.Fatalf("failures %v; want the unreadable order 9103 named", dead)
+	}
 }
 
 func TestPollPaceFollowsTheSetting(t *testing.T) {

@@ -20,7 +20,7 @@ var defaultWriteBack = map[string]map[string]string{
 	"woocommerce": {domain.FulfilShipped: "completed", domain.FulfilDelivered: "completed", domain.FulfilCancelled: "cancelled"},
 	"nuvemshop":   {domain.FulfilShipped: "fulfilled", domain.FulfilCancelled: "cancelled"},
 	"merchantpro": {domain.FulfilShipped: "shipped", domain.FulfilDelivered: "delivered", domain.FulfilCancelled: "cancelled"},
-	"mercos":      {domain.FulfilCancelled: "cancelado"},
+	"mercos":      {domain.FulfilInvoiced: "faturado", domain.FulfilCancelled: "cancelado"},
 }
 
 // ApplyStatus applies ERP order_status changes; errs[i] is nil, a store.ErrNotFound,

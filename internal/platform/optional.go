@@ -18,11 +18,21 @@ type OrderPoller interface {
 }
 
 // OrderPage is one poll's result. Orders are full and normalised. More says another page
-// is ready now (poll again at once with Next).
+// is ready now (poll again at once with Next). Failed lists orders the page named but the
+// connector could not read: the poll passes over them (one bad order must not stop
+// intake) and the hub reads each one again through FetchOrder, so a lasting failure
+// reaches the failure inbox with its reason and can be replayed.
 type OrderPage struct {
 	Orders []domain.Order
+	Failed []FailedOrder
 	Next   string
 	More   bool
+}
+
+// FailedOrder is an order a poll could not read, by platform id, with the reason.
+type FailedOrder struct {
+	PlatformID string
+	Reason     string
 }
 
 // CustomerPusher writes customers from the ERP to the platform (Mercos clientes). The

@@ -144,12 +144,11 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 			return out, nil
 		}
 	}
-	var bad []string
 	for i, raw := range raws {
 		o, err := normaliseOrder(raw, conn, s.currency)
 		if err != nil {
 			// One broken order must not hide the others: name it and go on.
-			bad = append(bad, fmt.Sprintf("orders[%d] (id %s): %v", i, rawID(raw), err))
+			out.Failed = append(out.Failed, platform.FailedOrder{PlatformID: rawID(raw), Reason: fmt.Sprintf("orders[%d]: %v", i, err)})
 			continue
 		}
 		out.Orders = append(out.Orders, o)
@@ -185,9 +184,6 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 		next = pollCursor{Since: cur.Until.Add(-time.Second), Page: 1, Total: -1}
 	}
 	out.Next = next.String()
-	if len(bad) > 0 {
-		return out, permanent(op, "%d order(s) could not be read: %s", len(bad), truncate(strings.Join(bad, "; "), 500))
-	}
 	return out, nil
 }
 
@@ -197,7 +193,7 @@ func lastPage404(err error, resp response) bool {
 	return platform.AsError(err).StatusCode == http.StatusNotFound && strings.Contains(string(resp.body), "Last page is")
 }
 
-// rawID is an order's id for error messages ("?" when it has none).
+// rawID is an order's id ("?" when it has none: the hub's fetch of it then names that).
 func rawID(raw json.RawMessage) string {
 	var v struct {
 		ID flex `json:"id"`

@@ -231,8 +231,11 @@ func TestPollOrdersBadOrderNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	p, err := e.c.PollOrders(context.Background(), e.conn, "")
-	if err == nil || !strings.Contains(err.Error(), "id 2") || !strings.Contains(err.Error(), "field total") {
-		t.Fatalf("broken order not named: %v", err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Failed) != 1 || p.Failed[0].PlatformID != "2" || !strings.Contains(p.Failed[0].Reason, "field total") {
+		t.Fatalf("broken order not named: %+v", p.Failed)
 	}
 	if len(p.Orders) != 1 || p.Orders[0].PlatformID != "1" || p.Next == "" {
 		t.Fatalf("the readable order is lost: %+v", p)

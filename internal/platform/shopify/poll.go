@@ -76,7 +76,7 @@ func decodePollCursor(s string) (pollCursor, error) {
 // finished pass restarts at the newest update time seen, inclusive, skipping the orders
 // already returned at that very second, so an order updated in the same second as the
 // last one seen is not missed and an unchanged order is not returned again. An order
-// that does not normalise is logged and skipped (the webhook path stores its own copy).
+// that does not normalise is passed over and listed in the page's Failed.
 func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, cursor string) (platform.OrderPage, error) {
 	const op = "poll_orders"
 	s, err := c.settings(conn)
@@ -147,7 +147,7 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 		}
 		o, nerr := normalise(raw, conn, s.currency)
 		if nerr != nil {
-			c.log.Warn("shopify poll: order skipped, it does not normalise", "connection", conn.ID, "order", raw.id, "error", nerr.Error())
+			page.Failed = append(page.Failed, platform.FailedOrder{PlatformID: raw.id, Reason: nerr.Error()})
 			continue
 		}
 		page.Orders = append(page.Orders, o)

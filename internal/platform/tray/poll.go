@@ -108,7 +108,7 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 
 // takeNew fetches the page's orders not taken yet, in order, moving cur past each.
 // An order Tray cannot serve or the connector cannot read (a permanent error) is
-// logged and passed over: it must not stop intake of every later order. A transient
+// listed in the page's Failed and passed over: it must not stop intake of every later order. A transient
 // failure stops the page; what was taken so far is kept (stop) or, when nothing was,
 // the error is returned and the same cursor is polled again.
 func (c *Connector) takeNew(ctx context.Context, conn domain.Connection, items []listedOrder, cur *pollCursor, out *platform.OrderPage) (progressed, stop bool, err error) {
@@ -126,7 +126,7 @@ func (c *Connector) takeNew(ctx context.Context, conn domain.Connection, items [
 				c.log.WarnContext(ctx, "tray order poll stopped early; resuming next poll", "connection", conn.ID, "order", it.ID, "error", ferr.Error())
 				return true, true, nil
 			}
-			c.log.WarnContext(ctx, "tray order skipped by the poll", "connection", conn.ID, "order", it.ID, "error", ferr.Error())
+			out.Failed = append(out.Failed, platform.FailedOrder{PlatformID: it.ID, Reason: ferr.Error()})
 		} else {
 			out.Orders = append(out.Orders, o)
 		}

@@ -96,12 +96,11 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 	}
 	out := platform.OrderPage{Orders: make([]domain.Order, 0, len(raws))}
 	newest := after
-	var bad []string
 	for _, raw := range raws {
 		o, err := NormaliseOrder(raw, conn)
 		if err != nil {
-			// One broken order must not stop intake: name it and go on.
-			bad = append(bad, err.Error())
+			// One broken order must not stop intake: name it for the hub and go on.
+			out.Failed = append(out.Failed, platform.FailedOrder{PlatformID: rawOrderID(raw), Reason: err.Error()})
 			continue
 		}
 		out.Orders = append(out.Orders, o)
@@ -123,14 +122,18 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 		}
 		out.Next = next.Format(time.RFC3339) + "|1"
 	}
-	return out, joinBad(bad)
+	return out, nil
 }
 
-func joinBad(bad []string) error {
-	if len(bad) == 0 {
-		return nil
+// rawOrderID is a listed order's id, or "" when it has none.
+func rawOrderID(raw json.RawMessage) string {
+	var v struct {
+		ID json.Number `json:"id"`
 	}
-	return permanent("poll_orders", "%d order(s) could not be read: %s", len(bad), truncate(strings.Join(bad, "; "), 500))
+	if json.Unmarshal(raw, &v) != nil {
+		return ""
+	}
+	return v.ID.String()
 }
 
 // notOrderError marks a body that is not an order at all (garbage: worth a retry).
