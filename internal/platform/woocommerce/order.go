@@ -64,8 +64,10 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 		return platform.OrderPage{}, err
 	}
 	after, page := s.ordersSince, 1
-	if after.IsZero() {
-		after = conn.CreatedAt.UTC()
+	if after.IsZero() && !conn.CreatedAt.IsZero() {
+		// modified_after is exclusive and whole seconds: a sale in the connection's first
+		// second must still be listed (a repeat is de-duplicated by the hub).
+		after = conn.CreatedAt.UTC().Truncate(time.Second).Add(-time.Second)
 	}
 	if after.IsZero() {
 		// A connection without a creation time (built by hand, not by the store) starts

@@ -431,7 +431,8 @@ func TestPollOrdersStartsAtConnectionCreation(t *testing.T) {
 	}{
 		{name: "from the connection's creation", created: testConnCreated, want: "5000", next: "2024-06-01T12:00:29Z|1"},
 		{name: "orders_since reaches back", settings: map[string]string{"orders_since": "2017-01-01T00:00:00Z"}, created: testConnCreated, want: "723,5000"},
-		{name: "nothing new keeps the start", created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), want: "", next: "2025-01-01T00:00:00Z|1"},
+		// modified_after is exclusive, in whole seconds: the start is a second before creation.
+		{name: "nothing new keeps the start", created: time.Date(2025, 1, 1, 0, 0, 0, 500, time.UTC), want: "", next: "2024-12-31T23:59:59Z|1"},
 		{name: "no creation time starts now", now: time.Date(2024, 6, 1, 12, 0, 10, 0, time.UTC), want: "5000", next: "2024-06-01T12:00:29Z|1"},
 	}
 	for _, tt := range tests {
