@@ -30,9 +30,10 @@ type Store interface {
 	GetMapping(ctx context.Context, tenant, connectionID, sku string) (domain.Mapping, error)
 	GetDesired(ctx context.Context, tenant, connectionID, sku string) (domain.DesiredState, error)
 	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
-	ClaimIdempotency(ctx context.Context, key, requestHash string, ttl time.Duration) (store.IdempotencyRecord, bool, error)
-	CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error
-	ReleaseIdempotency(ctx context.Context, key string) error
+	ClaimIdempotency(ctx context.Context, key, requestHash string, lease time.Duration) (store.IdempotencyRecord, bool, error)
+	RenewIdempotency(ctx context.Context, key, owner string, lease time.Duration) error
+	CompleteIdempotency(ctx context.Context, key, owner string, statusCode int, response []byte, ttl time.Duration) error
+	ReleaseIdempotency(ctx context.Context, key, owner string) error
 }
 
 // Ingester applies decoded ERP changes.
@@ -50,6 +51,10 @@ type API struct {
 	Log    *slog.Logger
 	// IdempotencyTTL is how long a batch's Idempotency-Key is remembered (default 24 h).
 	IdempotencyTTL time.Duration
+	// IdempotencyLease is how long an in-progress key stays claimed without renewal
+	// (default 10 s): the request renews it while it runs, so a key cut off by a crash
+	// can be retried within one lease.
+	IdempotencyLease time.Duration
 	// Ops and Queues serve the operator's routes (/v1/admin/...); nil Ops answers them 404.
 	Ops OpsStore
 	// Catalog serves the operator's catalogue routes (unmapped SKUs, additional codes);

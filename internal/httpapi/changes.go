@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
@@ -44,14 +46,21 @@ func (a *API) postChanges(w http.ResponseWriter, r *http.Request, t domain.Tenan
 }
 
 // idempotent runs fn once per key: a repeat with the same body gets the stored answer.
+// The in-progress claim is a lease renewed while fn runs, so a request cut off by a
+// crash frees its key within one lease and the retry runs the batch (whose changes carry
+// versions, so work the dead request already stored counts as duplicates, not twice).
 func (a *API) idempotent(w http.ResponseWriter, r *http.Request, key string, body []byte, fn func() (int, []byte)) {
 	ttl := a.IdempotencyTTL
 	if ttl <= 0 {
 		ttl = 24 * time.Hour
 	}
+	lease := a.IdempotencyLease
+	if lease <= 0 {
+		lease = 10 * time.Second
+	}
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
-	rec, claimed, err := a.Store.ClaimIdempotency(r.Context(), key, hash, ttl)
+	rec, claimed, err := a.Store.ClaimIdempotency(r.Context(), key, hash, lease)
 	if err != nil {
 		logger(r).Error("idempotency claim failed", "err", err)
 		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
@@ -62,7 +71,7 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, key string, bod
 		case rec.RequestHash != hash:
 			writeError(w, http.StatusUnprocessableEntity, "Idempotency-Key", "key already used for a different batch")
 		case rec.Status != store.IdemCompleted:
-			w.Header().Set("Retry-After", "1")
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(time.Until(rec.ExpiresAt))))
 			writeError(w, http.StatusConflict, "Idempotency-Key", "a request with this key is still in progress; retry shortly")
 		default:
 			w.Header().Set("Idempotent-Replayed", "true")
@@ -70,16 +79,48 @@ func (a *API) idempotent(w http.ResponseWriter, r *http.Request, key string, bod
 		}
 		return
 	}
+	stopRenewing := a.renewWhileRunning(r, key, rec.Owner, lease)
 	status, resp := fn()
+	stopRenewing()
 	if status >= 500 {
 		// Not applied (or not fully queued): let the retry run again.
-		if err := a.Store.ReleaseIdempotency(r.Context(), key); err != nil {
+		if err := a.Store.ReleaseIdempotency(r.Context(), key, rec.Owner); err != nil {
 			logger(r).Error("idempotency release failed", "err", err)
 		}
-	} else if err := a.Store.CompleteIdempotency(r.Context(), key, status, resp, ttl); err != nil {
-		logger(r).Error("idempotency completion failed", "err", err)
+	} else if err := a.Store.CompleteIdempotency(r.Context(), key, rec.Owner, status, resp, ttl); err != nil {
+		// The answer stands (the batch was applied); a retry re-runs it as duplicates.
+		logger(r).Warn("idempotency outcome not stored", "err", err)
 	}
 	writeRaw(w, status, resp)
+}
+
+// renewWhileRunning renews the claim every third of its lease until the returned stop is
+// called, so a long batch keeps its key while a dead holder's key lapses within a lease.
+func (a *API) renewWhileRunning(r *http.Request, key, owner string, lease time.Duration) (stop func()) {
+	ctx, cancel := context.WithCancel(r.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				if err := a.Store.RenewIdempotency(ctx, key, owner, lease); err != nil && ctx.Err() == nil {
+					logger(r).Warn("idempotency lease not renewed", "err", err)
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// retryAfterSeconds rounds a wait up to whole seconds, at least one.
+func retryAfterSeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	return max(s, 1)
 }
 
 // applyBatch decodes, validates and applies one batch and renders the answer.

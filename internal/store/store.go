@@ -37,6 +37,10 @@ type IdempotencyRecord struct {
 	StatusCode  int       `json:"status_code"`
 	Response    []byte    `json:"response,omitempty"`
 	ExpiresAt   time.Time `json:"expires_at"`
+	// Owner is the claim's holder, set on the record a winning claim returns: renewing,
+	// completing and releasing need it, so a holder whose lease lapsed (and was taken
+	// over) can no longer touch the key.
+	Owner string `json:"-"`
 }
 
 const (
@@ -85,13 +89,21 @@ type Store interface {
 	PutPushed(ctx context.Context, p domain.PushedState) error
 	GetPushed(ctx context.Context, tenant, connectionID, sku string) (domain.PushedState, error)
 
-	// ClaimIdempotency creates an in-progress record for key unless a live one exists; it
-	// returns the existing record and false when one does. Expired records are replaced.
-	ClaimIdempotency(ctx context.Context, key, requestHash string, ttl time.Duration) (IdempotencyRecord, bool, error)
-	// CompleteIdempotency stores the response of a claimed key.
-	CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error
-	// ReleaseIdempotency deletes a claim whose request failed, so a retry runs again.
-	ReleaseIdempotency(ctx context.Context, key string) error
+	// ClaimIdempotency creates an in-progress record for key, live for lease, unless a
+	// live one exists; it returns the existing record and false when one does. Expired
+	// records (a lapsed lease or an outcome past its TTL) are replaced. The claim is a
+	// lease: its holder renews it while working, so a holder that dies frees the key
+	// within one lease.
+	ClaimIdempotency(ctx context.Context, key, requestHash string, lease time.Duration) (IdempotencyRecord, bool, error)
+	// RenewIdempotency extends owner's in-progress claim to now+lease; ErrNotFound when
+	// the claim is no longer owner's live one (it lapsed and was taken, or completed).
+	RenewIdempotency(ctx context.Context, key, owner string, lease time.Duration) error
+	// CompleteIdempotency stores the response of owner's live claim, kept for ttl;
+	// ErrNotFound when owner no longer holds it.
+	CompleteIdempotency(ctx context.Context, key, owner string, statusCode int, response []byte, ttl time.Duration) error
+	// ReleaseIdempotency deletes owner's in-progress claim whose request failed, so a retry
+	// runs again; anything else under key (another holder's claim, an outcome) stays.
+	ReleaseIdempotency(ctx context.Context, key, owner string) error
 
 	CustomerStore
 	OrderStore

@@ -39,6 +39,13 @@ func (it idemItem) record() store.IdempotencyRecord {
 	}
 }
 
+// owned is the record a winning claim returns: with its owner.
+func (it idemItem) owned() store.IdempotencyRecord {
+	rec := it.record()
+	rec.Owner = it.WTok
+	return rec
+}
+
 // expiry returns the millisecond deadline and the TTL seconds, rounded up so the TTL
 // sweeper never deletes a row that is still live.
 func expiry(now time.Time, ttl time.Duration) (ms, sec int64) {
@@ -47,8 +54,9 @@ func expiry(now time.Time, ttl time.Duration) (ms, sec int64) {
 }
 
 // ClaimIdempotency is the Powertools-style claim: a PutItem that succeeds only when no
-// row exists or the existing one has expired.
-func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, ttl time.Duration) (store.IdempotencyRecord, bool, error) {
+// row exists or the existing one has expired (a lapsed lease or an old outcome). The
+// write token is the claim's owner.
+func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, lease time.Duration) (store.IdempotencyRecord, bool, error) {
 	if key == "" {
 		return store.IdempotencyRecord{}, false, fmt.Errorf("claim idempotency: empty key")
 	}
@@ -56,7 +64,7 @@ func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, t
 	// the claim then is correct and bounded.
 	for range 5 {
 		now := time.Now()
-		ms, sec := expiry(now, ttl)
+		ms, sec := expiry(now, lease)
 		it := idemItem{PK: idemPK(key), SK: skIdem, Key: key, RequestHash: requestHash,
 			Status: store.IdemInProgress, ExpiresAt: sec, ExpiresMS: ms, WTok: newToken()}
 		av, err := attributevalue.MarshalMap(it)
@@ -77,14 +85,14 @@ func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, t
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		if err == nil {
-			return it.record(), true, nil
+			return it.owned(), true, nil
 		}
 		var ccf *types.ConditionalCheckFailedException
 		if !errors.As(err, &ccf) {
 			return store.IdempotencyRecord{}, false, fmt.Errorf("claim idempotency %s: %w", key, err)
 		}
 		if ownRetry(ccf.Item, it.WTok) {
-			return it.record(), true, nil
+			return it.owned(), true, nil
 		}
 		existing, err := s.liveIdem(ctx, key, ccf.Item)
 		if errors.Is(err, store.ErrNotFound) {
@@ -123,8 +131,24 @@ func (s *Store) liveIdem(ctx context.Context, key string, av map[string]types.At
 	return it.record(), nil
 }
 
-// CompleteIdempotency stores the response of a live claim; no live claim is ErrNotFound.
-func (s *Store) CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error {
+// RenewIdempotency pushes owner's live in-progress claim to now+lease.
+func (s *Store) RenewIdempotency(ctx context.Context, key, owner string, lease time.Duration) error {
+	now := time.Now()
+	ms, sec := expiry(now, lease)
+	upd := expression.Set(expression.Name(attrExpiresAt), expression.Value(sec)).
+		Set(expression.Name("expires_ms"), expression.Value(ms))
+	_, err := s.updateOwnClaim(ctx, key, owner, now, upd)
+	if isConditionFailed(err) {
+		return fmt.Errorf("renew idempotency %s: no live claim held by this owner: %w", key, store.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("renew idempotency %s: %w", key, err)
+	}
+	return nil
+}
+
+// CompleteIdempotency stores the response of owner's live claim, kept for ttl.
+func (s *Store) CompleteIdempotency(ctx context.Context, key, owner string, statusCode int, response []byte, ttl time.Duration) error {
 	now := time.Now()
 	ms, sec := expiry(now, ttl)
 	upd := expression.Set(expression.Name("status"), expression.Value(store.IdemCompleted)).
@@ -136,21 +160,15 @@ func (s *Store) CompleteIdempotency(ctx context.Context, key string, statusCode 
 	} else {
 		upd = upd.Remove(expression.Name("response"))
 	}
-	cond := expression.AttributeExists(expression.Name("pk")).
-		And(expression.Name("expires_ms").GreaterThan(expression.Value(now.UnixMilli())))
-	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(cond).Build()
-	if err != nil {
-		return fmt.Errorf("complete idempotency %s: build: %w", key, err)
-	}
-	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: keyOf(idemPK(key), skIdem),
-		UpdateExpression:          e.Update(),
-		ConditionExpression:       e.Condition(),
-		ExpressionAttributeNames:  e.Names(),
-		ExpressionAttributeValues: e.Values(),
-	})
+	old, err := s.updateOwnClaim(ctx, key, owner, now, upd)
 	if isConditionFailed(err) {
-		return fmt.Errorf("complete idempotency %s: no live claim: %w", key, store.ErrNotFound)
+		// The SDK retries a call whose answer was lost; finding our own completion is success.
+		var it idemItem
+		if old != nil && attributevalue.UnmarshalMap(old, &it) == nil &&
+			it.WTok == owner && it.Status == store.IdemCompleted && it.StatusCode == statusCode {
+			return nil
+		}
+		return fmt.Errorf("complete idempotency %s: no live claim held by this owner: %w", key, store.ErrNotFound)
 	}
 	if err != nil {
 		return fmt.Errorf("complete idempotency %s: %w", key, err)
@@ -158,12 +176,50 @@ func (s *Store) CompleteIdempotency(ctx context.Context, key string, statusCode 
 	return nil
 }
 
-// ReleaseIdempotency deletes a claim; releasing an absent key is not an error.
-func (s *Store) ReleaseIdempotency(ctx context.Context, key string) error {
-	_, err := s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
-		TableName: aws.String(s.table), Key: keyOf(idemPK(key), skIdem),
-	})
+// updateOwnClaim applies upd to key's row only while it is owner's live in-progress
+// claim; on a failed condition it returns the row as it was (when there is one).
+func (s *Store) updateOwnClaim(ctx context.Context, key, owner string, now time.Time, upd expression.UpdateBuilder) (map[string]types.AttributeValue, error) {
+	e, err := expression.NewBuilder().WithUpdate(upd).WithCondition(ownLiveClaim(owner, now)).Build()
 	if err != nil {
+		return nil, fmt.Errorf("build: %w", err)
+	}
+	_, err = s.client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: keyOf(idemPK(key), skIdem),
+		UpdateExpression:                    e.Update(),
+		ConditionExpression:                 e.Condition(),
+		ExpressionAttributeNames:            e.Names(),
+		ExpressionAttributeValues:           e.Values(),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return ccf.Item, err
+	}
+	return nil, err
+}
+
+// ownLiveClaim holds while the row is owner's in-progress claim and its lease has not lapsed.
+func ownLiveClaim(owner string, now time.Time) expression.ConditionBuilder {
+	return expression.Name("wtok").Equal(expression.Value(owner)).
+		And(expression.Name("status").Equal(expression.Value(store.IdemInProgress))).
+		And(expression.Name("expires_ms").GreaterThan(expression.Value(now.UnixMilli())))
+}
+
+// ReleaseIdempotency deletes owner's in-progress claim; nothing to release is not an error.
+func (s *Store) ReleaseIdempotency(ctx context.Context, key, owner string) error {
+	cond := expression.Name("wtok").Equal(expression.Value(owner)).
+		And(expression.Name("status").Equal(expression.Value(store.IdemInProgress)))
+	e, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return fmt.Errorf("release idempotency %s: build: %w", key, err)
+	}
+	_, err = s.client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.table), Key: keyOf(idemPK(key), skIdem),
+		ConditionExpression:       e.Condition(),
+		ExpressionAttributeNames:  e.Names(),
+		ExpressionAttributeValues: e.Values(),
+	})
+	if err != nil && !isConditionFailed(err) {
 		return fmt.Errorf("release idempotency %s: %w", key, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -10,10 +11,10 @@ import (
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
-// ClaimIdempotency inserts an in-progress record unless a live one exists. Expiry is
-// decided by expires_at_ms in the same statement, so an expired row that was never
-// cleaned up is simply replaced.
-func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, ttl time.Duration) (store.IdempotencyRecord, bool, error) {
+// ClaimIdempotency inserts an in-progress claim, live for lease, unless a live row
+// exists. Liveness is decided by expires_at_ms in the same statement, so a lapsed lease
+// (its holder died) or an expired outcome that was never cleaned up is simply replaced.
+func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, lease time.Duration) (store.IdempotencyRecord, bool, error) {
 	if key == "" {
 		return store.IdempotencyRecord{}, false, fmt.Errorf("claim idempotency: empty key")
 	}
@@ -22,7 +23,8 @@ func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, t
 		Key:         key,
 		RequestHash: requestHash,
 		Status:      store.IdemInProgress,
-		ExpiresAt:   now.Add(ttl).Truncate(time.Millisecond),
+		ExpiresAt:   now.Add(lease).Truncate(time.Millisecond),
+		Owner:       rand.Text(),
 	}
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -30,12 +32,12 @@ func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, t
 	}
 	defer func() { _ = tx.Rollback() }()
 	res, err := tx.ExecContext(ctx,
-		`INSERT INTO idempotency (key, request_hash, status, status_code, response, expires_at_ms)
-		 VALUES (?, ?, ?, 0, NULL, ?)
+		`INSERT INTO idempotency (key, request_hash, status, status_code, response, expires_at_ms, owner)
+		 VALUES (?, ?, ?, 0, NULL, ?, ?)
 		 ON CONFLICT (key) DO UPDATE SET request_hash = excluded.request_hash, status = excluded.status,
-		   status_code = 0, response = NULL, expires_at_ms = excluded.expires_at_ms
+		   status_code = 0, response = NULL, expires_at_ms = excluded.expires_at_ms, owner = excluded.owner
 		 WHERE idempotency.expires_at_ms <= ?`,
-		key, requestHash, rec.Status, rec.ExpiresAt.UnixMilli(), now.UnixMilli())
+		key, requestHash, rec.Status, rec.ExpiresAt.UnixMilli(), rec.Owner, now.UnixMilli())
 	if err != nil {
 		return store.IdempotencyRecord{}, false, fmt.Errorf("claim idempotency %s: %w", key, err)
 	}
@@ -63,34 +65,55 @@ func (s *Store) ClaimIdempotency(ctx context.Context, key, requestHash string, t
 	return rec, claimed, nil
 }
 
-// CompleteIdempotency stores the response of a claimed key; a key with no live claim is
-// store.ErrNotFound (it expired or was released, so the response has no owner).
-func (s *Store) CompleteIdempotency(ctx context.Context, key string, statusCode int, response []byte, ttl time.Duration) error {
+// RenewIdempotency pushes owner's live in-progress claim to now+lease.
+func (s *Store) RenewIdempotency(ctx context.Context, key, owner string, lease time.Duration) error {
+	now := time.Now().UTC()
+	res, err := s.write.ExecContext(ctx,
+		`UPDATE idempotency SET expires_at_ms = ?
+		 WHERE key = ? AND owner = ? AND status = ? AND expires_at_ms > ?`,
+		now.Add(lease).UnixMilli(), key, owner, store.IdemInProgress, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("renew idempotency %s: %w", key, err)
+	}
+	return oneRow(res, "renew idempotency "+key)
+}
+
+// CompleteIdempotency stores the response of owner's live claim, kept for ttl.
+func (s *Store) CompleteIdempotency(ctx context.Context, key, owner string, statusCode int, response []byte, ttl time.Duration) error {
 	now := time.Now().UTC()
 	if response == nil {
 		response = []byte{} // NULL would read back as "no response"; an empty body is still a body.
 	}
 	res, err := s.write.ExecContext(ctx,
 		`UPDATE idempotency SET status = ?, status_code = ?, response = ?, expires_at_ms = ?
-		 WHERE key = ? AND expires_at_ms > ?`,
-		store.IdemCompleted, statusCode, response, now.Add(ttl).UnixMilli(), key, now.UnixMilli())
+		 WHERE key = ? AND owner = ? AND status = ? AND expires_at_ms > ?`,
+		store.IdemCompleted, statusCode, response, now.Add(ttl).UnixMilli(),
+		key, owner, store.IdemInProgress, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("complete idempotency %s: %w", key, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("complete idempotency %s: %w", key, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("complete idempotency %s: %w", key, store.ErrNotFound)
+	return oneRow(res, "complete idempotency "+key)
+}
+
+// ReleaseIdempotency deletes owner's in-progress claim; nothing to release is not an error.
+func (s *Store) ReleaseIdempotency(ctx context.Context, key, owner string) error {
+	if _, err := s.write.ExecContext(ctx,
+		`DELETE FROM idempotency WHERE key = ? AND owner = ? AND status = ?`,
+		key, owner, store.IdemInProgress); err != nil {
+		return fmt.Errorf("release idempotency %s: %w", key, err)
 	}
 	return nil
 }
 
-// ReleaseIdempotency deletes a claim; releasing an absent key is not an error.
-func (s *Store) ReleaseIdempotency(ctx context.Context, key string) error {
-	if _, err := s.write.ExecContext(ctx, `DELETE FROM idempotency WHERE key = ?`, key); err != nil {
-		return fmt.Errorf("release idempotency %s: %w", key, err)
+// oneRow turns "no row matched" into store.ErrNotFound: the claim is not (or no longer)
+// the caller's.
+func oneRow(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: no live claim held by this owner: %w", what, store.ErrNotFound)
 	}
 	return nil
 }

@@ -238,6 +238,11 @@ var migrations = []string{
 	`ALTER TABLE tenants ADD COLUMN operator_key_hash TEXT NOT NULL DEFAULT '';
 	UPDATE tenants SET operator_key_hash = COALESCE(json_extract(data, '$.operator_key_hash'), '');
 	CREATE UNIQUE INDEX tenants_operator_key ON tenants(operator_key_hash) WHERE operator_key_hash <> '';`,
+	// Idempotency claims are leases with a holder: only the holder renews, completes or
+	// releases. An in-progress row from before was claimed for a whole TTL by a binary
+	// that is no longer running (it holds the file while it runs): it is freed now.
+	`ALTER TABLE idempotency ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	UPDATE idempotency SET expires_at_ms = 0 WHERE status = 'in_progress';`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -31,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyRace", testIdempotencyRace},
+		{"IdempotencyLease", testIdempotencyLease},
 		{"Secrets", testSecrets},
 		{"CustomerRoundTrip", testCustomerRoundTrip},
 		{"CustomerOptimisticWrites", testCustomerOptimisticWrites},
