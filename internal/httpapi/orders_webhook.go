@@ -58,6 +58,11 @@ func (a *API) postWebhook(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, orders.ErrUnknownConnection):
 		refuse(http.StatusNotFound, "connection", "unknown connection", "no such connection for this platform")
+	case errors.Is(err, orders.ErrTooManyUnverified):
+		// Unsigned platforms only (Tray): the store's next notification or the order poll
+		// brings a real change in.
+		w.Header().Set("Retry-After", "60")
+		refuse(http.StatusTooManyRequests, "connection", "too many unverifiable", "too many notifications for this connection; retry later")
 	case errors.Is(err, orders.ErrBadSignature):
 		refuse(http.StatusUnauthorized, "signature", "bad signature", "signature check failed")
 	case err != nil:

@@ -11,7 +11,10 @@ import (
 	"time"
 )
 
-const defaultSweepAge = 30 * time.Second
+const (
+	defaultSweepAge        = 30 * time.Second
+	defaultBacklogSweepAge = 15 * time.Minute
+)
 
 var (
 	// ErrUnknownConnection: no enabled connection with that id on that platform (HTTP 404).

@@ -1,6 +1,7 @@
 package orders
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -52,6 +54,8 @@ func webhookOutcome(r Receipt, err error) string {
 		return "unknown_connection"
 	case errors.Is(err, ErrBadSignature):
 		return "bad_signature"
+	case errors.Is(err, ErrTooManyUnverified):
+		return "too_many_unverified"
 	case err != nil:
 		return "error"
 	case r.Ignored:
@@ -85,6 +89,15 @@ func (s *Service) receive(ctx context.Context, platformName, connectionID string
 	if ev.Resource != "order" || ev.ResourceID == "" && ev.Order == nil {
 		// Pings and topics we do not act on are acknowledged and not stored.
 		return Receipt{Ignored: true}, nil
+	}
+	if unsigned(connector) && ev.Order == nil {
+		// Anyone may post these: known-missing ids cost nothing, and a flood is capped.
+		if s.guard.recentlyMissing(conn.ID, ev.ResourceID, s.now()) {
+			return Receipt{Ignored: true}, nil
+		}
+		if !s.guard.allow(conn, s.now()) {
+			return Receipt{}, ErrTooManyUnverified
+		}
 	}
 	id := ev.EventID
 	switch {
@@ -198,13 +211,32 @@ func (s *Service) storeFailed(ctx context.Context, conn domain.Connection, faile
 	return nil
 }
 
+// queueStats is the part of the Queue port the sweeper reads when the orders queue has it.
+type queueStats interface {
+	Stats(ctx context.Context) (queue.Stats, error)
+}
+
+// sweepAge is how old an unprocessed delivery must be to count as lost. While the orders
+// queue holds waiting or in-flight messages, a younger delivery may simply be queued
+// behind them: re-queueing it would only read the order twice, so the sweeper then
+// waits for the longer backlog age.
+func (s *Service) sweepAge(ctx context.Context) time.Duration {
+	age := cmp.Or(s.SweepAge, defaultSweepAge)
+	st, ok := s.Queue.(queueStats)
+	if !ok {
+		return age
+	}
+	stats, err := st.Stats(ctx)
+	if err != nil || stats.Waiting+stats.InFlight > 0 {
+		return max(age, cmp.Or(s.BacklogSweepAge, defaultBacklogSweepAge))
+	}
+	return age
+}
+
 // Sweep re-queues deliveries stored but never processed (a crash between storing and
 // queueing, or a lost message). It returns how many it queued.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
-	age := s.SweepAge
-	if age <= 0 {
-		age = defaultSweepAge
-	}
+	age := s.sweepAge(ctx)
 	ds, err := s.Store.ListUnprocessedDeliveries(ctx, s.now().Add(-age), 500)
 	if err != nil {
 		return 0, fmt.Errorf("list unprocessed deliveries: %w", err)
@@ -238,6 +270,11 @@ func ValidatePollSettings(c domain.Connection) error {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > maxOrderPollInterval {
 			return fmt.Errorf("%s: %q is not a duration between 0s and 24h (e.g. \"5m\")", SettingOrderPollInterval, v)
+		}
+	}
+	if v, ok := c.Settings[SettingUnverifiedPerMinute]; ok {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > maxUnverifiedPerMinute {
+			return fmt.Errorf("%s: %q is not a whole number between 1 and %d", SettingUnverifiedPerMinute, v, maxUnverifiedPerMinute)
 		}
 	}
 	if v, ok := c.Settings[SettingOrdersSince]; ok {

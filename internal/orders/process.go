@@ -78,15 +78,19 @@ func (s *Service) processDelivery(ctx context.Context, d store.Delivery) (string
 	} else {
 		// Thin notifications (Tray, Nuvemshop) carry ids only: read the order as it is now,
 		// unless a read begun after this notification arrived is already applied.
-		if at, ok := s.fetchedSince(ctx, conn, ev.ResourceID, d.ReceivedAt); ok {
-			return "coalesced: the order was read at " + at.Format(time.RFC3339Nano) + ", after this notification", nil
-		}
-		start := s.now()
-		o, err = connector.FetchOrder(ctx, conn, ev.ResourceID)
-		if err != nil {
+		var coalesced string
+		o, fetchedAt, coalesced, err = s.fetchOnce(ctx, conn, connector, ev.ResourceID, d.ReceivedAt)
+		switch {
+		case coalesced != "":
+			return coalesced, nil
+		case err != nil && unsigned(connector) && notFound(err):
+			// An unsigned platform's notification for an order it does not have is forged
+			// or stale: remembered for a while, not an operator's failure.
+			s.guard.rememberMissing(conn.ID, ev.ResourceID, s.now())
+			return "ignored: the platform has no order " + ev.ResourceID, nil
+		case err != nil:
 			return "", retryable("fetch order "+ev.ResourceID, err)
 		}
-		fetchedAt = &start
 	}
 	if o.PlatformID == "" {
 		o.PlatformID = ev.ResourceID
@@ -123,6 +127,32 @@ func (s *Service) deliveryEvent(ctx context.Context, conn domain.Connection, con
 		return ev, worker.Dead("%s delivery %s no longer verifies: %v", conn.Platform, d.ID, err)
 	}
 	return ev, nil
+}
+
+// fetchOnce reads a thin notification's order: one read per order at a time in this
+// process (concurrent deliveries wait for it and then find it applied), and none at all
+// when a read begun after this notification arrived is already applied.
+func (s *Service) fetchOnce(ctx context.Context, conn domain.Connection, connector platform.Connector, id string,
+	received time.Time) (o domain.Order, fetchedAt *time.Time, coalesced string, err error) {
+	read := func() (any, error) {
+		if at, ok := s.fetchedSince(ctx, conn, id, received); ok {
+			coalesced = "coalesced: the order was read at " + at.Format(time.RFC3339Nano) + ", after this notification"
+			return nil, nil
+		}
+		start := s.now()
+		got, ferr := connector.FetchOrder(ctx, conn, id)
+		if ferr == nil {
+			o, fetchedAt = got, &start
+		}
+		return nil, ferr
+	}
+	_, err, shared := s.fetches.Do(conn.ID+"\x00"+id, read)
+	if shared && err == nil && fetchedAt == nil && coalesced == "" {
+		// This delivery waited on another's read, which that delivery applies; if its
+		// record does not show it yet, read once more rather than wait.
+		_, err = read()
+	}
+	return o, fetchedAt, coalesced, err
 }
 
 // fetchCoalesceMargin covers clock differences between the hub's processes: a read must

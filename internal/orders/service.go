@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/queue"
@@ -54,8 +56,14 @@ type Service struct {
 	// SweepAge is how old an unprocessed delivery must be before the sweeper re-queues it
 	// (default 30 s: well past a normal enqueue).
 	SweepAge time.Duration
+	// BacklogSweepAge replaces SweepAge while the orders queue is busy (default 15
+	// minutes): a delivery younger than that may still be waiting its turn.
+	BacklogSweepAge time.Duration
 	// Metrics, when set, counts webhook outcomes and order states (see intake.go).
 	Metrics Metrics
+
+	guard   guard
+	fetches singleflight.Group
 }
 
 // Message kinds on the orders queue.

@@ -115,3 +115,11 @@ const DefaultOrderPollInterval = 5 * time.Minute
 type TargetNormaliser interface {
 	NormaliseTarget(t Target) (Target, error)
 }
+
+// UnsignedWebhooks is implemented by connectors whose platform signs nothing (Tray: the
+// store id in the body is the only check), so anyone who knows a connection's URL can
+// post notifications. The hub caps such deliveries per connection and remembers order
+// ids the platform said do not exist, so a forged flood cannot turn into platform calls.
+type UnsignedWebhooks interface {
+	UnsignedWebhooks() bool
+}
