@@ -56,6 +56,7 @@ func (s *Store) PutDelivery(ctx context.Context, d store.Delivery) (bool, error)
 	if processed {
 		extra[attrProcessedAt] = &types.AttributeValueMemberS{Value: d.ProcessedAt.UTC().Format(time.RFC3339Nano)}
 		extra[attrOutcome] = &types.AttributeValueMemberS{Value: d.Outcome}
+		extra[attrExpiresAt] = ttlValue(store.DeliveryExpiry(d, s.retention()))
 	}
 	meta := d
 	meta.Event, meta.Body, meta.ProcessedAt, meta.Outcome = nil, nil, nil, ""
@@ -123,11 +124,14 @@ func decodeDelivery(av map[string]types.AttributeValue) (store.Delivery, error) 
 	return d, nil
 }
 
-// MarkDeliveryProcessed sets processed_at and outcome and drops the row from the pending
-// index, in one conditional UpdateItem; repeating it is harmless.
+// MarkDeliveryProcessed sets processed_at and outcome, drops the row from the pending
+// index and starts its retention (the TTL attribute), in one conditional UpdateItem;
+// repeating it is harmless.
 func (s *Store) MarkDeliveryProcessed(ctx context.Context, connectionID, id, outcome string, at time.Time) error {
+	expires := store.DeliveryExpiry(store.Delivery{ProcessedAt: &at}, s.retention())
 	upd := expression.Set(expression.Name(attrProcessedAt), expression.Value(at.UTC().Format(time.RFC3339Nano))).
 		Set(expression.Name(attrOutcome), expression.Value(outcome)).
+		Set(expression.Name(attrExpiresAt), expression.Value(expires.Unix())).
 		Remove(expression.Name("gsi1pk")).
 		Remove(expression.Name("gsi1sk"))
 	e, err := expression.NewBuilder().WithUpdate(upd).

@@ -22,8 +22,14 @@
 //	                                       T#<tenant>#ORDERS#ERP#<state> / <offered>#<id> while
 //	                                       it has an ERP state
 //	T#<tenant>#NEEDS       ORD#<order>#<sku>  purchase need (listed by supplier, sorted in Go)
-//	T#<tenant>#JOBS        JOB#<id>        background job (rev guards optimistic writes; kind and
-//	                                       conn attributes filter, listing sorts in Go)
+//	T#<tenant>#JOBS#C#<conn>#K#<kind>  <started>#<id>  background job (rev guards optimistic
+//	                                       writes); gsi1 T#<tenant>#JOBS#K#<kind> / <started>#<id>;
+//	                                       listings read backwards with a limit (jobs.go)
+//	T#<tenant>#JOB#<id>    JOBREF          where job <id> is (GetJob), unique id per tenant
+//
+// History expires through the table's TTL attribute expires_at (epoch seconds), set
+// retention after a record became history: finished jobs and their pointers, processed
+// deliveries (retention.go); idempotency records carry their own expiry.
 //	CURSOR#<name>          CURSOR          named polling cursor
 //
 // One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a
@@ -42,6 +48,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -59,11 +66,17 @@ type Store struct {
 	// workers bounds concurrent requests of one PutSKUs/GetSKUs call: enough to hide
 	// latency, few enough not to burst a fresh on-demand table into throttling.
 	workers int
+	// keep is how long history stays before its TTL (0: store.DefaultRetention).
+	keep time.Duration
 }
 
 // New returns a Store on an existing table (see CreateTable).
-func New(client *dynamodb.Client, table string) *Store {
-	return &Store{client: client, table: table, workers: 16}
+func New(client *dynamodb.Client, table string, opts ...Option) *Store {
+	s := &Store{client: client, table: table, workers: 16}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // item is the common shape of every row.
