@@ -108,6 +108,7 @@ type Store interface {
 	CustomerStore
 	OrderStore
 	JobStore
+	DeadLetterStore
 }
 
 // CustomerRecord is the stored ERP customer of a tenant. Version is the ERP's version

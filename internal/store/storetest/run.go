@@ -52,6 +52,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListSKUs", testListSKUs},
 		{"ListCustomers", testListCustomers},
 		{"OperatorKeys", testOperatorKeys},
+		{"DeadLetterRoundTrip", testDeadLetterRoundTrip},
+		{"DeadLetterListing", testDeadLetterListing},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
