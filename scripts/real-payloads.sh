@@ -5,4 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PONTE_REAL_PAYLOADS="$(cd "${1:-../shared/real-payloads}" && pwd)"
-go test -tags realpayloads -count=1 -run TestRealPayloads ./internal/app/ | grep -v -E '^(ok|PASS)'
+out=$(go test -tags realpayloads -count=1 -v -run '^TestRealPayloads$' ./internal/app/ 2>&1) || { echo "$out"; exit 1; }
+echo "$out" | grep -v -E '^(=== RUN|--- PASS|PASS|ok )'

@@ -204,12 +204,20 @@ func knowProducts(t *testing.T, w *orderWorld, o domain.Order) {
 	}
 }
 
+// topID is the order's id: at the top, or inside Tray's {"Order": …} envelope.
 func topID(body []byte) string {
 	var v struct {
-		ID json.Number `json:"id"`
+		ID    json.RawMessage `json:"id"`
+		Order struct {
+			ID json.RawMessage `json:"id"`
+		} `json:"Order"`
 	}
 	_ = json.Unmarshal(body, &v)
-	return v.ID.String()
+	id := v.ID
+	if len(id) == 0 {
+		id = v.Order.ID
+	}
+	return strings.Trim(string(id), `"`)
 }
 
 // describe is the sample's line: what the ERP reads of the order.
