@@ -6,10 +6,10 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -22,6 +22,18 @@ const (
 	MaxBatchChanges = 1000
 	maxSKULen       = 128
 	maxTextLen      = 10000
+	// maxNameLen bounds a product's name and its one-line fields (brand, category,
+	// supplier, attribute values): longer than any store's title field.
+	maxNameLen = 500
+	// maxCodes, maxImages and maxAttributes bound a product's lists.
+	maxCodes      = 50
+	maxImages     = 50
+	maxAttributes = 100
+	// MaxVersion is the largest version accepted: 2^53−1, the largest integer every JSON
+	// parser reads exactly. It holds a sequence or a Unix time in ms or µs; a bigger one
+	// (2^63−1, a time in ns) is refused, because once stored it would make every later
+	// change of the SKU "older" for good.
+	MaxVersion = 1<<53 - 1
 	// DefaultWarehouse is used when a stock change names none.
 	DefaultWarehouse = "default"
 )
@@ -71,7 +83,8 @@ type Rejection struct {
 }
 
 // BatchError is a batch-level failure (malformed JSON, too many items): nothing was applied.
-type BatchError struct{ Msg string }
+// Field names the offending member of the envelope; "" means the body as a whole.
+type BatchError struct{ Field, Msg string }
 
 func (e *BatchError) Error() string { return e.Msg }
 
@@ -127,11 +140,29 @@ func Decode(body []byte, defaultCurrency string) ([]Change, []Rejection, error) 
 		Changes []json.RawMessage `json:"changes"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&envelope); err != nil {
+	var whole json.RawMessage
+	if err := dec.Decode(&whole); err != nil {
 		return nil, nil, &BatchError{Msg: "malformed JSON: " + err.Error()}
 	}
 	if dec.More() {
 		return nil, nil, &BatchError{Msg: "malformed JSON: trailing data after the batch object"}
+	}
+	members, err := objectMembers(whole)
+	var me *memberError
+	switch {
+	case errors.As(err, &me):
+		return nil, nil, &BatchError{Field: me.Field, Msg: fmt.Sprintf(`field %q: %s; a batch is {"changes":[…]}`, me.Field, me.Msg)}
+	case err != nil || bytes.Equal(bytes.TrimSpace(whole), []byte("null")):
+		return nil, nil, &BatchError{Msg: `malformed JSON: a batch is an object {"changes":[…]}`}
+	}
+	for name := range members {
+		if name != "changes" {
+			name = fieldName(name)
+			return nil, nil, &BatchError{Field: name, Msg: fmt.Sprintf(`unknown field %q: a batch is {"changes":[…]}`, name)}
+		}
+	}
+	if err := json.Unmarshal(members["changes"], &envelope.Changes); err != nil {
+		return nil, nil, &BatchError{Msg: `malformed JSON: field "changes" must be an array of changes`}
 	}
 	if envelope.Changes == nil {
 		return nil, nil, &BatchError{Msg: `field "changes": required array of changes`}
@@ -158,6 +189,19 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 	reject := func(sku, field, format string, args ...any) (Change, *Rejection) {
 		return Change{}, &Rejection{Index: i, SKU: sku, Field: field, Error: fmt.Sprintf(format, args...)}
 	}
+	members, err := objectMembers(raw)
+	var me *memberError
+	switch {
+	case errors.As(err, &me):
+		return reject("", fieldName(me.Field), "%s", me.Msg)
+	case err != nil:
+		return reject("", "item", "invalid item: %s", err)
+	}
+	var kind Kind
+	_ = json.Unmarshal(members["type"], &kind) // a bad type is named below, by the typed decode
+	if me := checkMembers(kind, members); me != nil {
+		return reject("", me.Field, "%s", me.Msg)
+	}
 	var r rawChange
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return reject("", fieldOf(err), "invalid item: %s", plainJSONError(err))
@@ -172,8 +216,8 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 		return reject("", "sku", "required")
 	}
 	sku := strings.TrimSpace(*r.SKU)
-	if len(sku) > maxSKULen || !utf8.ValidString(sku) || strings.ContainsAny(sku, "#\x00") {
-		return reject(sku, "sku", "must be valid UTF-8 of at most %d bytes without '#'", maxSKULen)
+	if err := checkKey(sku, maxSKULen); err != nil {
+		return reject("", "sku", "%s", err)
 	}
 	if r.Type == nil {
 		return reject(sku, "type", "required: "+kindsText)
@@ -193,17 +237,22 @@ func decodeOne(i int, raw json.RawMessage, currency string) (Change, *Rejection)
 		if r.Warehouse != nil && strings.TrimSpace(*r.Warehouse) != "" {
 			wh = strings.TrimSpace(*r.Warehouse)
 		}
-		if len(wh) > maxSKULen {
-			return reject(sku, "warehouse", "at most %d bytes", maxSKULen)
+		if err := checkKey(wh, maxSKULen); err != nil {
+			return reject(sku, "warehouse", "%s", err)
 		}
 		c.Stock = &domain.StockLevel{Warehouse: wh, Quantity: q, Version: version}
 	case KindPrice:
 		cur := currency
 		if r.Currency != nil {
 			cur = strings.ToUpper(strings.TrimSpace(*r.Currency))
-		}
-		if len(cur) != 3 {
-			return reject(sku, "currency", "must be a 3-letter ISO code")
+			if len(cur) != 3 || strings.IndexFunc(cur, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+				return reject(sku, "currency", "must be a 3-letter ISO code")
+			}
+			// No connection converts currencies: a price in another currency could
+			// never be sold, and a store would refuse it on every push.
+			if cur != currency {
+				return reject(sku, "currency", "the tenant sells in %s and no connection converts currencies; send the price in %s", currency, currency)
+			}
 		}
 		price, err := parseMoney(r.Price, cur, true)
 		if err != nil {
@@ -234,25 +283,59 @@ func productOf(sku string, v domain.Version, r rawChange) (*domain.Product, stri
 	if r.Name == nil || strings.TrimSpace(*r.Name) == "" {
 		return nil, "name", fmt.Errorf("required")
 	}
-	p := &domain.Product{SKU: sku, Name: strings.TrimSpace(*r.Name), Version: v, Publish: true, SyncStock: true,
-		AdditionalCodes: r.AdditionalCodes, Images: r.Images, Attributes: r.Attributes}
+	p := &domain.Product{SKU: sku, Name: strings.TrimSpace(*r.Name), Version: v, Publish: true, SyncStock: true}
+	if err := checkLine(p.Name, maxNameLen); err != nil {
+		return nil, "name", err
+	}
 	for _, f := range []struct {
-		name string
-		src  *string
-		dst  *string
-	}{{"ean", r.EAN, &p.EAN}, {"description", r.Description, &p.Description}, {"brand", r.Brand, &p.Brand},
-		{"category", r.Category, &p.Category}, {"supplier", r.Supplier, &p.Supplier}} {
+		name      string
+		src       *string
+		dst       *string
+		max       int
+		multiline bool
+	}{{"ean", r.EAN, &p.EAN, maxNameLen, false}, {"description", r.Description, &p.Description, maxTextLen, true},
+		{"brand", r.Brand, &p.Brand, maxNameLen, false}, {"category", r.Category, &p.Category, maxNameLen, false},
+		{"supplier", r.Supplier, &p.Supplier, maxNameLen, false}} {
 		if f.src == nil {
 			continue
 		}
-		if len(*f.src) > maxTextLen {
-			return nil, f.name, fmt.Errorf("at most %d bytes", maxTextLen)
-		}
 		*f.dst = strings.TrimSpace(*f.src)
+		if err := checkText(*f.dst, f.max, f.multiline); err != nil {
+			return nil, f.name, err
+		}
 	}
-	if p.EAN != "" && !allDigits(p.EAN) {
-		return nil, "ean", fmt.Errorf("must contain digits only")
+	if p.EAN != "" && !isGTIN(p.EAN) {
+		return nil, "ean", fmt.Errorf("must be a GTIN: 8, 12, 13 or 14 digits, got %q", truncate(p.EAN))
 	}
+	codes, err := additionalCodes(r.AdditionalCodes)
+	if err != nil {
+		return nil, "additional_codes", err
+	}
+	p.AdditionalCodes = codes
+	if len(r.Images) > maxImages {
+		return nil, "images", fmt.Errorf("at most %d images, got %d", maxImages, len(r.Images))
+	}
+	for n, img := range r.Images {
+		if err := checkImage(img); err != nil {
+			return nil, "images", fmt.Errorf("item %d: %w", n, err)
+		}
+	}
+	p.Images = r.Images
+	if len(r.Attributes) > maxAttributes {
+		return nil, "attributes", fmt.Errorf("at most %d attributes, got %d", maxAttributes, len(r.Attributes))
+	}
+	for k, val := range r.Attributes {
+		if strings.TrimSpace(k) == "" {
+			return nil, "attributes", fmt.Errorf("names must not be blank")
+		}
+		if err := checkLine(k, maxSKULen); err != nil {
+			return nil, "attributes", fmt.Errorf("name %q: %w", truncate(k), err)
+		}
+		if err := checkLine(val, maxNameLen); err != nil {
+			return nil, "attributes", fmt.Errorf("value of %q: %w", truncate(k), err)
+		}
+	}
+	p.Attributes = r.Attributes
 	if len(r.WeightGrams) > 0 {
 		w, err := parseQuantity(r.WeightGrams)
 		if err != nil {
@@ -269,15 +352,58 @@ func productOf(sku string, v domain.Version, r rawChange) (*domain.Product, stri
 	return p, "", nil
 }
 
+// isGTIN accepts the lengths an EAN/UPC/GTIN comes in: 8, 12, 13 or 14 digits.
+func isGTIN(s string) bool {
+	switch len(s) {
+	case 8, 12, 13, 14:
+		return allDigits(s)
+	}
+	return false
+}
+
+// additionalCodes checks a product's other codes (supplier and old SKUs, other EANs):
+// first sync matches platform products by them, so each follows the SKU rules.
+func additionalCodes(codes []string) ([]string, error) {
+	if len(codes) > maxCodes {
+		return nil, fmt.Errorf("at most %d codes, got %d", maxCodes, len(codes))
+	}
+	out := make([]string, 0, len(codes))
+	for n, c := range codes {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			return nil, fmt.Errorf("item %d is blank", n)
+		}
+		if err := checkKey(c, maxSKULen); err != nil {
+			return nil, fmt.Errorf("item %d: %w", n, err)
+		}
+		out = append(out, c)
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	return out, nil
+}
+
+// checkImage accepts an absolute http(s) URL (checkURL): stores download it as given.
+func checkImage(s string) error {
+	if s == "" {
+		return fmt.Errorf("must be an absolute http or https URL, got an empty string")
+	}
+	return checkURL(s)
+}
+
 // parseVersion accepts a non-negative integer as a JSON number or a string of digits.
 func parseVersion(raw json.RawMessage) (domain.Version, error) {
 	s, err := scalarText(raw)
 	if err != nil {
 		return 0, fmt.Errorf("required: the ERP's monotonic version (integer)")
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	if !allDigits(s) {
 		return 0, fmt.Errorf("must be a non-negative integer, got %s", truncate(s))
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > MaxVersion {
+		return 0, fmt.Errorf("must be at most %d (2^53−1), got %s", int64(MaxVersion), truncate(s))
 	}
 	return domain.Version(n), nil
 }

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -47,6 +48,81 @@ func TestDecodeItems(t *testing.T) {
 		{"product bad ean", `{"type":"product","sku":"A","version":1,"name":"x","ean":"78-91"}`, "ean", "digits"},
 		{"item not an object", `[1,2]`, "item", "invalid item"},
 		{"item is null", `null`, "sku", "required"},
+		{"item is a string", `"x"`, "item", "JSON object"},
+		// Unknown, misspelt and repeated members are named, never dropped.
+		{"typo warehous", `{"type":"stock","sku":"A","version":1,"quantity":5,"warehous":"sp"}`, "warehous", "unknown field for a stock change"},
+		{"price field on a stock change", `{"type":"stock","sku":"A","version":1,"quantity":5,"price":"1"}`, "price", "unknown field"},
+		{"member in another case", `{"type":"stock","SKU":"A","version":1,"quantity":5}`, "SKU", "unknown field"},
+		{"member given twice", `{"type":"stock","sku":"A","sku":"B","version":1,"quantity":5}`, "sku", "given twice"},
+		{"customer unknown field", `{"type":"customer","customer_id":"C","version":1,"nome":"x"}`, "nome", "unknown field for a customer change"},
+		{"address unknown field", `{"type":"customer","customer_id":"C","version":1,"name":"x","address":{"citty":"y"}}`, "address.citty", "unknown field"},
+		{"order_status unknown field", `{"type":"order_status","order_id":"ord_1","version":1,"status":"delivered","tracking":"x"}`, "tracking", "unknown field"},
+		// Text that would not decode exactly is refused, not turned into U+FFFD.
+		{"sku invalid UTF-8", "{\"type\":\"stock\",\"sku\":\"A\xff\",\"version\":1,\"quantity\":1}", "sku", "not valid UTF-8"},
+		{"name invalid UTF-8", "{\"type\":\"product\",\"sku\":\"A\",\"version\":1,\"name\":\"caf\xe9\"}", "name", "not valid UTF-8"},
+		{"name lone surrogate", `{"type":"product","sku":"A","version":1,"name":"x\ud800"}`, "name", "lone surrogate"},
+		{"name low surrogate first", `{"type":"product","sku":"A","version":1,"name":"\udc00\ud800"}`, "name", "lone surrogate"},
+		{"name surrogate pair", `{"type":"product","sku":"A","version":1,"name":"mug \ud83d\ude00"}`, "", ""},
+		{"name escaped backslash then u", `{"type":"product","sku":"A","version":1,"name":"a\\ud800"}`, "", ""},
+		// Identifiers: no control characters, line breaks, odd spaces or bidi marks.
+		{"sku newline", `{"type":"stock","sku":"A\n1","version":1,"quantity":1}`, "sku", "control characters"},
+		{"sku tab", `{"type":"stock","sku":"A\t1","version":1,"quantity":1}`, "sku", "U+0009"},
+		{"sku NUL", `{"type":"stock","sku":"A\u0000","version":1,"quantity":1}`, "sku", "U+0000"},
+		{"sku right-to-left override", `{"type":"stock","sku":"A\u202e1","version":1,"quantity":1}`, "sku", "U+202E"},
+		{"sku right-to-left mark", `{"type":"stock","sku":"A\u200f","version":1,"quantity":1}`, "sku", "U+200F"},
+		{"sku zero-width space", `{"type":"stock","sku":"A\u200b1","version":1,"quantity":1}`, "sku", "U+200B"},
+		{"sku no-break space", `{"type":"stock","sku":"A\u00a01","version":1,"quantity":1}`, "sku", "U+00A0"},
+		{"sku line separator", `{"type":"stock","sku":"A\u20281","version":1,"quantity":1}`, "sku", "U+2028"},
+		{"sku replacement character", `{"type":"stock","sku":"A\ufffd","version":1,"quantity":1}`, "sku", "U+FFFD"},
+		{"sku with inner space", `{"type":"stock","sku":"A 1","version":1,"quantity":1}`, "", ""},
+		{"sku accented", `{"type":"stock","sku":"CAFÉ-1","version":1,"quantity":1}`, "", ""},
+		{"warehouse bell", `{"type":"stock","sku":"A","warehouse":"sp\u0007","version":1,"quantity":1}`, "warehouse", "control characters"},
+		{"customer_id bidi", `{"type":"customer","customer_id":"C\u2066","version":1,"name":"x"}`, "customer_id", "U+2066"},
+		{"order_id newline", `{"type":"order_status","order_id":"ord_1\r\n","version":1,"status":"delivered"}`, "", ""},
+		{"order_id inner newline", `{"type":"order_status","order_id":"ord\n1","version":1,"status":"delivered"}`, "order_id", "control characters"},
+		// Product bounds.
+		{"name 500 bytes", `{"type":"product","sku":"A","version":1,"name":"` + strings.Repeat("n", 500) + `"}`, "", ""},
+		{"name 501 bytes", `{"type":"product","sku":"A","version":1,"name":"` + strings.Repeat("n", 501) + `"}`, "name", "at most 500"},
+		{"name with a line break", `{"type":"product","sku":"A","version":1,"name":"a\nb"}`, "name", "line breaks"},
+		{"name right-to-left is text", `{"type":"product","sku":"A","version":1,"name":"\u200fكوب"}`, "", ""},
+		{"description lines", `{"type":"product","sku":"A","version":1,"name":"x","description":"a\nb\r\n\tc"}`, "", ""},
+		{"description escape char", `{"type":"product","sku":"A","version":1,"name":"x","description":"a\u001b[31m"}`, "description", "control"},
+		{"brand NUL", `{"type":"product","sku":"A","version":1,"name":"x","brand":"b\u0000"}`, "brand", "control"},
+		{"brand too long", `{"type":"product","sku":"A","version":1,"name":"x","brand":"` + strings.Repeat("b", 501) + `"}`, "brand", "at most 500"},
+		{"codes ok", `{"type":"product","sku":"A","version":1,"name":"x","additional_codes":["OLD-1"," 7891234567895 "]}`, "", ""},
+		{"51 codes", `{"type":"product","sku":"A","version":1,"name":"x","additional_codes":[` + list(51, `"C"`) + `]}`, "additional_codes", "at most 50"},
+		{"code with hash", `{"type":"product","sku":"A","version":1,"name":"x","additional_codes":["A#1"]}`, "additional_codes", "item 0"},
+		{"blank code", `{"type":"product","sku":"A","version":1,"name":"x","additional_codes":["X"," "]}`, "additional_codes", "item 1 is blank"},
+		{"code too long", `{"type":"product","sku":"A","version":1,"name":"x","additional_codes":["` + strings.Repeat("c", 129) + `"]}`, "additional_codes", "at most 128"},
+		{"code not a string", `{"type":"product","sku":"A","version":1,"name":"x","additional_codes":[1]}`, "additional_codes", "must be string"},
+		{"images ok", `{"type":"product","sku":"A","version":1,"name":"x","images":["https://cdn.example.com/a.jpg","http://img.example.com/b.png?w=1"]}`, "", ""},
+		{"51 images", `{"type":"product","sku":"A","version":1,"name":"x","images":[` + list(51, `"https://e.example/a.jpg"`) + `]}`, "images", "at most 50"},
+		{"relative image", `{"type":"product","sku":"A","version":1,"name":"x","images":["/a.jpg"]}`, "images", "absolute http or https"},
+		{"javascript image", `{"type":"product","sku":"A","version":1,"name":"x","images":["javascript:alert(1)"]}`, "images", "absolute http or https"},
+		{"ftp image", `{"type":"product","sku":"A","version":1,"name":"x","images":["ftp://e.example/a.jpg"]}`, "images", "absolute http or https"},
+		{"image with a space", `{"type":"product","sku":"A","version":1,"name":"x","images":["https://e.example/a b.jpg"]}`, "images", "without spaces"},
+		{"empty image", `{"type":"product","sku":"A","version":1,"name":"x","images":[""]}`, "images", "empty"},
+		{"101 attributes", `{"type":"product","sku":"A","version":1,"name":"x","attributes":{` + attrs(101) + `}}`, "attributes", "at most 100"},
+		{"attribute value newline", `{"type":"product","sku":"A","version":1,"name":"x","attributes":{"cor":"a\nb"}}`, "attributes", "line breaks"},
+		{"attribute blank name", `{"type":"product","sku":"A","version":1,"name":"x","attributes":{" ":"b"}}`, "attributes", "blank"},
+		{"ean 8", `{"type":"product","sku":"A","version":1,"name":"x","ean":"12345670"}`, "", ""},
+		{"ean 12", `{"type":"product","sku":"A","version":1,"name":"x","ean":"012345678905"}`, "", ""},
+		{"ean 14", `{"type":"product","sku":"A","version":1,"name":"x","ean":"17891234567892"}`, "", ""},
+		{"ean 7", `{"type":"product","sku":"A","version":1,"name":"x","ean":"1234567"}`, "ean", "8, 12, 13 or 14 digits"},
+		{"ean 11", `{"type":"product","sku":"A","version":1,"name":"x","ean":"12345678901"}`, "ean", "8, 12, 13 or 14 digits"},
+		{"ean 15", `{"type":"product","sku":"A","version":1,"name":"x","ean":"123456789012345"}`, "ean", "8, 12, 13 or 14 digits"},
+		{"ean non-ASCII digits", `{"type":"product","sku":"A","version":1,"name":"x","ean":"١٢٣٤٥٦٧٨"}`, "ean", "digits"},
+		// Versions are bounded so a stray huge one cannot lock a SKU.
+		{"version 2^53-1", `{"type":"stock","sku":"A","version":9007199254740991,"quantity":1}`, "", ""},
+		{"version 2^53", `{"type":"stock","sku":"A","version":9007199254740992,"quantity":1}`, "version", "at most 9007199254740991"},
+		{"version 2^63-1", `{"type":"stock","sku":"A","version":9223372036854775807,"quantity":1}`, "version", "at most"},
+		{"version 2^64 as a string", `{"type":"stock","sku":"A","version":"18446744073709551616","quantity":1}`, "version", "at most"},
+		{"version with a plus", `{"type":"stock","sku":"A","version":"+5","quantity":1}`, "version", "non-negative integer"},
+		{"version exponent", `{"type":"stock","sku":"A","version":1e3,"quantity":1}`, "version", "non-negative integer"},
+		// Prices only in the tenant's currency (no connection converts).
+		{"currency of the tenant in lower case", `{"type":"price","sku":"A","version":1,"price":"1","currency":"brl"}`, "", ""},
+		{"currency of another country", `{"type":"price","sku":"A","version":1,"price":"1","currency":"USD"}`, "currency", "tenant sells in BRL"},
+		{"currency not letters", `{"type":"price","sku":"A","version":1,"price":"1","currency":"B1L"}`, "currency", "3-letter"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,16 +152,30 @@ func TestDecodeItems(t *testing.T) {
 	}
 }
 
+// list repeats item n times, comma-separated.
+func list(n int, item string) string {
+	return strings.TrimSuffix(strings.Repeat(item+",", n), ",")
+}
+
+// attrs renders n distinct attributes.
+func attrs(n int) string {
+	items := make([]string, n)
+	for i := range items {
+		items[i] = fmt.Sprintf(`"a%d":"v"`, i)
+	}
+	return strings.Join(items, ",")
+}
+
 func TestDecodeValues(t *testing.T) {
 	body := `{"changes":[
-		{"type":"price","sku":" A ","version":"9","price":19.9,"cost":"10.5","currency":"usd"},
+		{"type":"price","sku":" A ","version":"9","price":19.9,"cost":"10.5","currency":"brl"},
 		{"type":"stock","sku":"A","version":10,"quantity":4}]}`
 	changes, rejs, err := Decode([]byte(body), "BRL")
 	if err != nil || len(rejs) != 0 {
 		t.Fatalf("err %v rejs %+v", err, rejs)
 	}
 	p := changes[0]
-	if p.SKU != "A" || p.Version != 9 || p.Price.Price.String() != "19.90 USD" || p.Price.Cost.Amount.String() != "10.5" {
+	if p.SKU != "A" || p.Version != 9 || p.Price.Price.String() != "19.90 BRL" || p.Price.Cost.Amount.String() != "10.5" {
 		t.Fatalf("price decoded as %+v / %+v", p, p.Price)
 	}
 	s := changes[1]
@@ -102,6 +192,11 @@ func TestDecodeBatchErrors(t *testing.T) {
 		{"not json", `{"changes":[`, "malformed JSON"},
 		{"trailing data", `{"changes":[]} {}`, "trailing data"},
 		{"no changes", `{"items":[]}`, `"changes"`},
+		{"unknown envelope field", `{"changes":[],"source":"erp"}`, `unknown field "source"`},
+		{"changes in another case", `{"Changes":[]}`, `unknown field "Changes"`},
+		{"changes given twice", `{"changes":[{"type":"stock"}],"changes":[]}`, "given twice"},
+		{"null body", `null`, "malformed JSON"},
+		{"string body", `"changes"`, "malformed JSON"},
 		{"changes not array", `{"changes":{}}`, "malformed JSON"},
 		{"too many", many, "at most 1000"},
 		{"too big", `{"changes":[` + strings.Repeat(" ", MaxBatchBytes) + `]}`, "exceeds"},

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/ponte-hub/ponte/internal/domain"
 )
@@ -34,8 +34,9 @@ func decodeCustomer(i int, r rawChange) (Change, *Rejection) {
 		return reject("customer_id", "required")
 	}
 	id = strings.TrimSpace(*r.CustomerID)
-	if len(id) > maxSKULen || !utf8.ValidString(id) || strings.ContainsAny(id, "#\x00") {
-		return reject("customer_id", "must be valid UTF-8 of at most %d bytes without '#'", maxSKULen)
+	if err := checkKey(id, maxSKULen); err != nil {
+		id = ""
+		return reject("customer_id", "%s", err)
 	}
 	version, err := parseVersion(r.Version)
 	if err != nil {
@@ -53,10 +54,10 @@ func decodeCustomer(i int, r rawChange) (Change, *Rejection) {
 		if f.src == nil {
 			continue
 		}
-		if len(*f.src) > f.max {
-			return reject(f.name, "at most %d bytes", f.max)
-		}
 		*f.dst = strings.TrimSpace(*f.src)
+		if err := checkLine(*f.dst, f.max); err != nil {
+			return reject(f.name, "%s", err)
+		}
 	}
 	if c.Name == "" && c.CompanyName == "" {
 		return reject("name", "required unless company_name is given")
@@ -115,8 +116,8 @@ func parsePhones(raw json.RawMessage) ([]string, error) {
 			return nil, fmt.Errorf("item %d must be a string", n)
 		}
 		p = strings.TrimSpace(p)
-		if len(p) > maxPhoneLen {
-			return nil, fmt.Errorf("item %d: at most %d bytes", n, maxPhoneLen)
+		if err := checkLine(p, maxPhoneLen); err != nil {
+			return nil, fmt.Errorf("item %d: %w", n, err)
 		}
 		if p != "" {
 			out = append(out, p)
@@ -136,6 +137,11 @@ func parseAddress(raw json.RawMessage) (*domain.Address, string, error) {
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, fieldAddress, fmt.Errorf("must be an object of strings")
 	}
+	for k := range m {
+		if !slices.Contains(addressFields, k) {
+			return nil, fieldAddress + "." + fieldName(k), fmt.Errorf("unknown field (an address takes %s)", strings.Join(addressFields, ", "))
+		}
+	}
 	vals := make(map[string]string, len(addressFields))
 	for _, k := range addressFields {
 		v, ok := m[k]
@@ -146,10 +152,11 @@ func parseAddress(raw json.RawMessage) (*domain.Address, string, error) {
 		if err := json.Unmarshal(v, &str); err != nil {
 			return nil, fieldAddress + "." + k, fmt.Errorf("must be a string")
 		}
-		if len(str) > maxFieldLen {
-			return nil, fieldAddress + "." + k, fmt.Errorf("at most %d bytes", maxFieldLen)
+		str = strings.TrimSpace(str)
+		if err := checkLine(str, maxFieldLen); err != nil {
+			return nil, fieldAddress + "." + k, err
 		}
-		vals[k] = strings.TrimSpace(str)
+		vals[k] = str
 	}
 	a := &domain.Address{Street: vals["street"], Number: vals["number"], Complement: vals["complement"],
 		Neighborhood: vals["neighborhood"], City: vals["city"], State: vals["state"],

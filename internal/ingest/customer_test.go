@@ -87,7 +87,7 @@ func TestDecodeCustomerItems(t *testing.T) {
 func TestDecodeCustomerValues(t *testing.T) {
 	body := `{"changes":[{"type":"customer","customer_id":" C-1 ","version":7,"name":" Maria ","company_name":"Mercearia Boa Vista LTDA",
 		"trade_name":"Boa Vista","document":"12.345.678/0001-95","email":" compras@boavista.com.br ","phones":[" (47) 3333-4444 ",""],
-		"address":{"street":"Rua XV","number":"10","complement":"sala 2","neighborhood":"Centro","city":"Blumenau","state":"SC","postal_code":"89010-000","country":"BR","other":1}}]}`
+		"address":{"street":"Rua XV","number":"10","complement":"sala 2","neighborhood":"Centro","city":"Blumenau","state":"SC","postal_code":"89010-000","country":"BR"}}]}`
 	changes, rejs, err := Decode([]byte(body), "BRL")
 	if err != nil || len(rejs) != 0 {
 		t.Fatalf("err %v rejs %+v", err, rejs)

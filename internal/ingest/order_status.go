@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"unicode/utf8"
+	"unicode"
 
 	"github.com/ponte-hub/ponte/internal/domain"
 )
@@ -26,8 +26,9 @@ func decodeOrderStatus(i int, r rawChange) (Change, *Rejection) {
 		return reject("order_id", "required: the hub's order id (ord_…)")
 	}
 	id = strings.TrimSpace(*r.OrderID)
-	if len(id) > maxOrderIDLen || !utf8.ValidString(id) || strings.ContainsAny(id, "#\x00") {
-		return reject("order_id", "must be valid UTF-8 of at most %d bytes without '#'", maxOrderIDLen)
+	if err := checkKey(id, maxOrderIDLen); err != nil {
+		id = ""
+		return reject("order_id", "%s", err)
 	}
 	version, err := parseVersion(r.Version)
 	if err != nil {
@@ -61,8 +62,8 @@ func decodeOrderStatus(i int, r rawChange) (Change, *Rejection) {
 			if err := checkURL(v); err != nil {
 				return reject(f.name, "%s", err)
 			}
-		} else if len(v) > maxFieldLen || !utf8.ValidString(v) {
-			return reject(f.name, "must be valid UTF-8 of at most %d bytes", maxFieldLen)
+		} else if err := checkLine(v, maxFieldLen); err != nil {
+			return reject(f.name, "%s", err)
 		}
 		*f.dst = v
 	}
@@ -83,6 +84,9 @@ func checkURL(s string) error {
 	}
 	if len(s) > maxURLLen {
 		return fmt.Errorf("at most %d bytes", maxURLLen)
+	}
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || invisible(r) }) >= 0 {
+		return fmt.Errorf("must be an absolute http or https URL without spaces or control characters")
 	}
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
