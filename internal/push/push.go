@@ -167,40 +167,174 @@ func (s *Service) PushSKUs(ctx context.Context, tenant, connID string, skus []st
 	if len(plans) == 0 {
 		return errs
 	}
-	updates := make([]platform.Update, len(plans))
+	callErrs := s.call(ctx, conn, connector, plans, nil)
+	var refused []attempt // combined updates refused outright: sent again part by part
 	for i, p := range plans {
-		updates[i] = p.update
+		err := callErrs[i]
+		if err != nil && platform.AsError(err).Kind == platform.Permanent && len(split(p.parts)) > 1 {
+			refused = append(refused, attempt{plan: i, parts: p.parts, err: err})
+			continue
+		}
+		var pushed domain.Pending
+		if err == nil {
+			pushed = p.parts
+		}
+		errs[p.index] = s.settle(ctx, conn, p, pushed, nil, err)
+	}
+	if len(refused) > 0 {
+		s.pushParts(ctx, conn, connector, plans, refused, errs)
+	}
+	return errs
+}
+
+// attempt is one platform update made for a plan: all its pending parts, or one of them.
+type attempt struct {
+	plan  int
+	parts domain.Pending
+	err   error
+}
+
+// call sends one update per attempt (per plan when attempts is nil) in one Push call,
+// so connectors batch where the platform allows it, and reports each outcome.
+func (s *Service) call(ctx context.Context, conn domain.Connection, connector platform.Connector, plans []plan, attempts []attempt) []error {
+	if attempts == nil {
+		attempts = make([]attempt, len(plans))
+		for i, p := range plans {
+			attempts[i] = attempt{plan: i, parts: p.parts}
+		}
+	}
+	updates := make([]platform.Update, len(attempts))
+	for i, a := range attempts {
+		updates[i] = partOf(plans[a.plan].update, a.parts)
 	}
 	start := time.Now()
 	callErrs := connector.Push(ctx, conn, updates)
 	took := time.Since(start)
-	for i, p := range plans {
-		var callErr error
+	out := make([]error, len(attempts))
+	for i, a := range attempts {
 		if i < len(callErrs) {
-			callErr = callErrs[i]
+			out[i] = callErrs[i]
 		}
+		p := plans[a.plan]
 		if s.Observer != nil {
-			s.Observer.Pushed(conn, p.sku, p.desired, p.parts, took, callErr)
+			s.Observer.Pushed(conn, p.sku, p.desired, a.parts, took, out[i])
 		}
 		if s.Metrics != nil {
-			s.Metrics.PushResult(conn.Platform, conn.ID, p.desired.ComputedAt, callErr)
+			s.Metrics.PushResult(conn.Platform, conn.ID, p.desired.ComputedAt, out[i])
 		}
-		if callErr != nil {
-			errs[p.index] = s.failure(conn, p, callErr)
+	}
+	return out
+}
+
+// pushParts handles combined updates the platform refused (a permanent failure): each
+// part (stock, price, product) goes again on its own, so one the platform cannot take
+// (a price it refuses) never holds back the others. What went through is recorded; a part
+// refused on its own is dead-lettered with the platform's reason. When every part is
+// refused the first answer stands: nothing was wrong with one part in particular.
+func (s *Service) pushParts(ctx context.Context, conn domain.Connection, connector platform.Connector, plans []plan, refused []attempt, errs []error) {
+	var attempts []attempt
+	for _, r := range refused {
+		for _, part := range split(r.parts) {
+			attempts = append(attempts, attempt{plan: r.plan, parts: part})
+		}
+	}
+	results := s.call(ctx, conn, connector, plans, attempts)
+	byPlan := map[int][]attempt{}
+	for i, a := range attempts {
+		a.err = results[i]
+		byPlan[a.plan] = append(byPlan[a.plan], a)
+	}
+	for _, r := range refused {
+		p := plans[r.plan]
+		var pushed domain.Pending
+		var failed []attempt
+		for _, a := range byPlan[r.plan] {
+			if a.err == nil {
+				pushed = union(pushed, a.parts)
+			} else {
+				failed = append(failed, a)
+			}
+		}
+		if !pushed.Any() {
+			errs[p.index] = s.settle(ctx, conn, p, pushed, nil, r.err)
 			continue
 		}
+		errs[p.index] = s.settle(ctx, conn, p, pushed, failed, nil)
+	}
+}
+
+// settle records what a plan pushed and turns what did not go out into its result:
+// err is the failure of the plan's update as a whole; failed are parts sent on their own
+// that failed. A retryable failure wins over a refusal, because the retry sends every
+// part still pending; refusals are dead-lettered together with a held-back price.
+func (s *Service) settle(ctx context.Context, conn domain.Connection, p plan, pushed domain.Pending, failed []attempt, err error) error {
+	if pushed.Any() {
 		// The platform holds the value now: record it even if the batch's deadline has
 		// passed meanwhile, or a retry would push the same value again.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
-		err := s.record(rctx, conn, p.sku, p.desired, p.last, p.parts)
+		rerr := s.record(rctx, conn, p.sku, p.desired, p.last, pushed)
 		cancel()
-		if err != nil {
-			errs[p.index] = err
-			continue
+		if rerr != nil {
+			return rerr
 		}
-		errs[p.index] = p.guardError()
 	}
-	return errs
+	if err != nil {
+		return s.failure(conn, p, p.parts, err)
+	}
+	var reasons []string
+	for _, a := range failed {
+		ferr := s.failure(conn, p, a.parts, a.err)
+		var dead *worker.DeadError
+		if !errors.As(ferr, &dead) {
+			return ferr
+		}
+		reasons = append(reasons, dead.Reason)
+	}
+	if p.guard != nil {
+		reasons = append(reasons, p.guardReason())
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	msg := strings.Join(reasons, "; ")
+	if pushed.Any() {
+		msg += fmt.Sprintf(" (%s pushed)", describe(pushed))
+	}
+	return worker.Dead("%s", msg)
+}
+
+// split lists a pending set's parts one by one, stock first: stock is what oversells.
+func split(p domain.Pending) []domain.Pending {
+	var out []domain.Pending
+	if p.Stock {
+		out = append(out, domain.Pending{Stock: true})
+	}
+	if p.Price {
+		out = append(out, domain.Pending{Price: true})
+	}
+	if p.Product {
+		out = append(out, domain.Pending{Product: true})
+	}
+	return out
+}
+
+func union(a, b domain.Pending) domain.Pending {
+	return domain.Pending{Stock: a.Stock || b.Stock, Price: a.Price || b.Price, Product: a.Product || b.Product}
+}
+
+// partOf narrows an update to some of its parts; the others stay nil (left alone).
+func partOf(u platform.Update, parts domain.Pending) platform.Update {
+	out := platform.Update{Target: u.Target}
+	if parts.Stock {
+		out.Stock = u.Stock
+	}
+	if parts.Price {
+		out.Price, out.Cost, out.ListPrice = u.Price, u.Cost, u.ListPrice
+	}
+	if parts.Product {
+		out.Product = u.Product
+	}
+	return out
 }
 
 // recordTimeout bounds recording a push the platform already accepted.
@@ -223,8 +357,10 @@ func (p plan) guardError() error {
 	if p.guard == nil {
 		return nil
 	}
-	return worker.Dead("price not pushed for SKU %s: %v", p.sku, p.guard)
+	return worker.Dead("%s", p.guardReason())
 }
+
+func (p plan) guardReason() string { return fmt.Sprintf("price not pushed for SKU %s: %v", p.sku, p.guard) }
 
 // plan reads what one SKU needs; nil when nothing is to be done.
 func (s *Service) plan(ctx context.Context, conn domain.Connection, sku string) (*plan, error) {
@@ -275,10 +411,10 @@ func (s *Service) plan(ctx context.Context, conn domain.Connection, sku string) 
 	return p, nil
 }
 
-// failure classifies a platform error into retry or dead-letter.
-func (s *Service) failure(conn domain.Connection, p plan, err error) error {
+// failure classifies a platform error on some of a plan's parts into retry or dead-letter.
+func (s *Service) failure(conn domain.Connection, p plan, parts domain.Pending, err error) error {
 	pe := platform.AsError(err)
-	what := describe(p.parts)
+	what := describe(parts)
 	s.Log.Warn("push failed", "tenant", conn.Tenant, "connection", conn.ID, "platform", conn.Platform, "sku", p.sku,
 		"parts", what, "kind", pe.Kind.String(), "status", pe.StatusCode, "err", err)
 	if pe.Kind == platform.Permanent {

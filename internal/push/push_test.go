@@ -175,6 +175,50 @@ func TestPushFailures(t *testing.T) {
 			sku:   "GONE", wantDead: "refused",
 		},
 		{
+			name: "a refused price does not hold back the stock: the stock goes alone, the price is dead-lettered with the store's reason",
+			setup: func(t *testing.T, f *fixture) {
+				f.sim.RefusePrices("s1", "preço fora da faixa permitida")
+				f.desire(t, "A", 1, 5, "19.90")
+			},
+			sku: "A", wantDead: "push of price for SKU A on c1 refused: tray push: permanent (HTTP 400): PUT /products/11: Bad Request: preço fora da faixa permitida (stock pushed)",
+			check: func(t *testing.T, f *fixture) {
+				p, _ := f.sim.Product("s1", "11")
+				if p.Stock != 5 || !p.Price.IsZero() {
+					t.Fatalf("store holds stock %d price %s, want stock 5 and the price untouched", p.Stock, p.Price)
+				}
+				pushed, err := f.store.GetPushed(f.ctx, "t1", "c1", "A")
+				if err != nil || pushed.Stock == nil || *pushed.Stock != 5 || pushed.Price != nil {
+					t.Fatalf("pushed %+v (%v), want stock 5 recorded and no price", pushed, err)
+				}
+				// One combined call refused, then stock and price on their own.
+				if f.puts() != 3 {
+					t.Fatalf("%d PUTs, want 3", f.puts())
+				}
+				// Only the price is pending now: it goes alone, is refused alone.
+				err = f.svc.PushSKUs(f.ctx, "t1", "c1", []string{"A"})[0]
+				var dead *worker.DeadError
+				if !errors.As(err, &dead) || strings.Contains(dead.Reason, "stock pushed") || f.puts() != 4 {
+					t.Fatalf("price-only push: %v after %d PUTs", err, f.puts())
+				}
+				// The store takes prices again: the retry brings it in line.
+				f.sim.RefusePrices("s1", "")
+				must(t, f.svc.PushSKUs(f.ctx, "t1", "c1", []string{"A"})[0])
+				if p, _ := f.sim.Product("s1", "11"); !p.Price.Equal(decimal.RequireFromString("19.90")) || p.Stock != 5 {
+					t.Fatalf("after the store takes prices: %+v", p)
+				}
+			},
+		},
+		{
+			name:  "when every part is refused the first answer stands",
+			setup: func(t *testing.T, f *fixture) { f.desire(t, "GONE", 1, 5, "10.00") },
+			sku:   "GONE", wantDead: "push of stock+price for SKU GONE on c1 refused: tray push: permanent (HTTP 404): product 99 (sku GONE) not found on Tray",
+			check: func(t *testing.T, f *fixture) {
+				if _, err := f.store.GetPushed(f.ctx, "t1", "c1", "GONE"); err == nil {
+					t.Fatalf("a push nothing of which went out was recorded")
+				}
+			},
+		},
+		{
 			name:  "unmapped SKU is dead-lettered",
 			setup: func(t *testing.T, f *fixture) { f.desire(t, "NOMAP", 1, 5, "") },
 			sku:   "NOMAP", wantDead: "not mapped",

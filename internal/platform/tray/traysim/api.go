@@ -240,6 +240,10 @@ func (s *Server) putItem(w http.ResponseWriter, st *store, rt routed, body map[s
 		writeError(w, http.StatusBadRequest, "Bad Request", "missing "+wrapper+" object", 0)
 		return
 	}
+	if cause := st.refusesPrice(f); cause != "" {
+		writeError(w, http.StatusBadRequest, "Bad Request", cause, 0)
+		return
+	}
 	var ch change
 	var bad string
 	st.data.Lock()

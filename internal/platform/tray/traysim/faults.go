@@ -1,6 +1,7 @@
 package traysim
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
@@ -75,4 +76,32 @@ func applyFault(w http.ResponseWriter, r *http.Request, f *Fault) (done bool) {
 		return false
 	}
 	return true
+}
+
+// RefusePrices makes a store answer 400 with cause, as Tray does for a value it will
+// not take, to every product or variant PUT that carries a price (price,
+// promotional_price or cost_price), leaving the item unchanged; PUTs without one are
+// served as usual. An empty cause stops refusing.
+func (s *Server) RefusePrices(storeID, cause string) {
+	if st := s.store(storeID); st != nil {
+		st.mu.Lock()
+		st.priceRefusal = cause
+		st.mu.Unlock()
+	}
+}
+
+// refusesPrice returns the cause to refuse a PUT's fields with, or "".
+func (st *store) refusesPrice(fields map[string]json.RawMessage) string {
+	st.mu.Lock()
+	cause := st.priceRefusal
+	st.mu.Unlock()
+	if cause == "" {
+		return ""
+	}
+	for _, name := range []string{"price", "promotional_price", "cost_price"} {
+		if _, ok := fields[name]; ok {
+			return cause
+		}
+	}
+	return ""
 }

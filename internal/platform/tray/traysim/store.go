@@ -71,6 +71,10 @@ type store struct {
 	throttled int64
 	faulted   int64
 
+	// priceRefusal, when set, is the cause a PUT carrying a price is refused with
+	// (RefusePrices); guarded by mu.
+	priceRefusal string
+
 	// data guards the catalogue and orders.
 	data     sync.Mutex
 	products map[string]*Product
