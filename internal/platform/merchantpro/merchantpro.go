@@ -116,6 +116,9 @@ type settings struct {
 	gross       bool // write and read price_gross (VAT included) rather than price_net
 	currency    string
 	ordersFrom  int // PollOrders start offset when the cursor is empty
+	// ordersSince: the poll imports no order created before it (the orders_since setting,
+	// else the connection's creation; zero imports all).
+	ordersSince time.Time
 }
 
 // Setting names.
@@ -128,6 +131,7 @@ const (
 	SettingPageSize    = "page_size"
 	SettingPriceMode   = "price_mode"
 	SettingOrdersStart = "orders_start"
+	SettingOrdersSince = "orders_since"
 )
 
 func (c *Connector) settings(conn domain.Connection) (settings, error) {
@@ -177,6 +181,16 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 			return s, permanent("config", "connection %s: setting %s must be a non-negative integer, got %q", conn.ID, SettingOrdersStart, v)
 		}
 		s.ordersFrom = n
+	}
+	// A new connection polls from its creation, not the shop's whole history: the order
+	// list has no date filter, so the poll skips what was created before.
+	s.ordersSince = conn.CreatedAt.UTC()
+	if v := strings.TrimSpace(conn.Setting(SettingOrdersSince, "")); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return s, permanent("config", "connection %s: setting %s must be an RFC 3339 time, got %q", conn.ID, SettingOrdersSince, v)
+		}
+		s.ordersSince = t.UTC()
 	}
 	s.currency = strings.ToUpper(strings.TrimSpace(conn.Currency))
 	if s.currency == "" {

@@ -54,6 +54,10 @@ func (c *Connector) FetchOrder(ctx context.Context, conn domain.Connection, plat
 // offset: the hub's fallback for shops whose webhooks are not set up, and the "orders
 // pulled at a set interval" of seed 004. Next is where the next poll starts; More says
 // another page is ready now. Orders updated after they were read are reported by webhook.
+// The list takes no date filter (the API documents only start and limit), so a new
+// connection's first polls page through the shop's history once, importing nothing
+// created before orders_since (default: the connection's creation); the offset cursor
+// then stays past it.
 func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, cursor string) (platform.OrderPage, error) {
 	const op = "poll_orders"
 	s, err := c.settings(conn)
@@ -79,6 +83,9 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 	}
 	page := platform.OrderPage{Next: strconv.Itoa(start + len(items))}
 	for _, raw := range items {
+		if placed, ok := listedCreation(raw, c.loc); ok && placed.Before(s.ordersSince) {
+			continue // history from before the connection: skipped without a fetch
+		}
 		o, err := NormalizeOrder(raw, s.currency, c.loc)
 		if err != nil {
 			// A list entry may be a summary: read the full order.
@@ -92,11 +99,30 @@ func (c *Connector) PollOrders(ctx context.Context, conn domain.Connection, curs
 				return platform.OrderPage{}, err
 			}
 		}
+		if o.PlacedAt.Before(s.ordersSince) {
+			continue
+		}
 		o.Tenant, o.ConnectionID, o.Customer.Tenant = conn.Tenant, conn.ID, conn.Tenant
 		page.Orders = append(page.Orders, o)
 	}
 	_, page.More, _ = l.nextStart(start, len(items))
 	return page, nil
+}
+
+// listedCreation reads a list entry's creation date when it carries one, so history can
+// be skipped without fetching each full order.
+func listedCreation(raw []byte, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = bucharest()
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if dec.Decode(&m) != nil {
+		return time.Time{}, false
+	}
+	t, err := orderTime(obj(m), loc, placedAtKeys...)
+	return t, err == nil && !t.IsZero()
 }
 
 // obj is a decoded JSON object with lenient accessors: MerchantPro's order fields are
@@ -191,7 +217,7 @@ func NormalizeOrder(raw []byte, currency string, loc *time.Location) (domain.Ord
 		currency = DefaultCurrency
 	}
 	var err error
-	if out.PlacedAt, err = orderTime(o, loc, "date_created", "created_at", "date"); err != nil {
+	if out.PlacedAt, err = orderTime(o, loc, placedAtKeys...); err != nil {
 		return domain.Order{}, err
 	}
 	if out.PlacedAt.IsZero() {
@@ -384,6 +410,9 @@ func customer(o, cust, billing obj) domain.Customer {
 	}
 	return c
 }
+
+// placedAtKeys name an order's creation date, documented-looking name first.
+var placedAtKeys = []string{"date_created", "created_at", "date"}
 
 // orderTime reads a date as RFC 3339 or "2006-01-02 15:04:05" (Bucharest time), in UTC.
 func orderTime(o obj, loc *time.Location, keys ...string) (time.Time, error) {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -189,5 +190,68 @@ func TestWriteOrderStatus(t *testing.T) {
 	before := e.sim.Calls(testStore).Total
 	if err := e.c.WriteOrderStatus(ctx, e.conn, "20431", domain.OrderStatusUpdate{}); err != nil || e.sim.Calls(testStore).Total != before {
 		t.Fatalf("empty update should not call: %v", err)
+	}
+}
+
+// TestPollOrdersStartsAtConnectionCreation: the order list has no date filter, so a new
+// connection's poll pages through the shop's history once and imports only what was
+// created since the connection (or since orders_since), keeping the offset past the rest.
+// The fixtures were created 2025-11-28 22:41:07 Bucharest (20:41:07Z) and 2026-03-29 07:15Z.
+func TestPollOrdersStartsAtConnectionCreation(t *testing.T) {
+	between := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name      string
+		createdAt time.Time
+		since     string
+		want      []string
+	}{
+		{"no creation time imports all", time.Time{}, "", []string{"20431", "20432"}},
+		{"created between the orders", between, "", []string{"20432"}},
+		{"created after both", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), "", nil},
+		{"creation to the second is not before", time.Date(2025, 11, 28, 20, 41, 7, 0, time.UTC), "", []string{"20431", "20432"}},
+		{"orders_since reaches back", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), "2025-01-01T00:00:00Z", []string{"20431", "20432"}},
+		{"orders_since moves forward", time.Time{}, "2026-01-01T00:00:00+02:00", []string{"20432"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			settings := map[string]string{"page_size": "1"}
+			if tc.since != "" {
+				settings["orders_since"] = tc.since
+			}
+			e := newEnv(t, merchantprosim.Options{}, settings)
+			e.conn.CreatedAt = tc.createdAt
+			for _, f := range []string{"order_company", "order_person"} {
+				raw, _ := os.ReadFile(filepath.Join("testdata", f+".json"))
+				if err := e.sim.AddOrder(testStore, raw); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx := context.Background()
+			var got []string
+			cursor := ""
+			for range 5 {
+				p, err := e.c.PollOrders(ctx, e.conn, cursor)
+				if err != nil {
+					t.Fatalf("poll from %q: %v", cursor, err)
+				}
+				for _, o := range p.Orders {
+					got = append(got, o.PlatformID)
+				}
+				cursor = p.Next
+				if !p.More {
+					break
+				}
+			}
+			if !slices.Equal(got, tc.want) || cursor != "2" {
+				t.Errorf("imported %v ending at offset %q, want %v ending at 2", got, cursor, tc.want)
+			}
+			if n := e.endpoint(merchantprosim.EpOrderGet); n != 0 {
+				t.Errorf("%d single-order fetches: list entries carry their dates", n)
+			}
+		})
+	}
+	e := newEnv(t, merchantprosim.Options{}, map[string]string{"orders_since": "yesterday"})
+	if _, err := e.c.PollOrders(context.Background(), e.conn, ""); kindOf(err) != platform.Permanent ||
+		!strings.Contains(err.Error(), "orders_since") {
+		t.Errorf("bad orders_since: %v, want a permanent error naming it", err)
 	}
 }
