@@ -21,3 +21,6 @@ func (s *Store) retention() time.Duration {
 	}
 	return store.DefaultRetention
 }
+
+// Table is the name of the store's table.
+func (s *Store) Table() string { return s.table }

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/ponte-hub/ponte/internal/awsemu"
 	"github.com/ponte-hub/ponte/internal/store"
 	ddbstore "github.com/ponte-hub/ponte/internal/store/dynamodb"
 	"github.com/ponte-hub/ponte/internal/store/storetest"
@@ -61,8 +62,16 @@ func freshTable(t *testing.T, c *dynamodb.Client) string {
 
 func TestContract(t *testing.T) {
 	c, endpoint := client(t)
-	t.Logf("store contract suite: DynamoDB API at %s (moto server)", endpoint)
-	storetest.Run(t, func(t *testing.T) store.Store { return ddbstore.New(c, freshTable(t, c)) })
+	server, err := awsemu.Identify(context.Background(), endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("store contract suite: DynamoDB API at %s (%s)", endpoint, server)
+	opts := []storetest.Option{storetest.Expire(sweepExpired(c))}
+	if server.Moto {
+		opts = append(opts, storetest.NonAtomicConditionalWrites(server.Name))
+	}
+	storetest.Run(t, func(t *testing.T) store.Store { return ddbstore.New(c, freshTable(t, c)) }, opts...)
 }
 
 func TestCreateTableIsIdempotentWithTTL(t *testing.T) {

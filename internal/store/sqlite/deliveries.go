@@ -22,9 +22,9 @@ func (s *Store) PutDelivery(ctx context.Context, d store.Delivery) (bool, error)
 	if err != nil {
 		return false, fmt.Errorf("put delivery %s/%s: encode: %w", d.ConnectionID, d.ID, err)
 	}
-	res, err := s.execW(ctx, `INSERT INTO deliveries (connection_id, id, received_at_ns, processed, data) VALUES (?, ?, ?, ?, ?)
+	res, err := s.execW(ctx, `INSERT INTO deliveries (connection_id, id, received_at_ns, processed, expires_at_ns, data) VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (connection_id, id) DO NOTHING`,
-		d.ConnectionID, d.ID, d.ReceivedAt.UnixNano(), boolInt(d.ProcessedAt != nil), string(data))
+		d.ConnectionID, d.ID, d.ReceivedAt.UnixNano(), boolInt(d.ProcessedAt != nil), expiryNanos(store.DeliveryExpiry(d, s.retention())), string(data))
 	if err != nil {
 		return false, fmt.Errorf("put delivery %s/%s: %w", d.ConnectionID, d.ID, err)
 	}
@@ -70,8 +70,8 @@ func (s *Store) MarkDeliveryProcessed(ctx context.Context, connectionID, id, out
 	if err != nil {
 		return fmt.Errorf("mark delivery %s/%s: encode: %w", connectionID, id, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed = 1, data = ? WHERE connection_id = ? AND id = ?`,
-		string(b), connectionID, id); err != nil {
+	if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET processed = 1, expires_at_ns = ?, data = ? WHERE connection_id = ? AND id = ?`,
+		expiryNanos(store.DeliveryExpiry(d, s.retention())), string(b), connectionID, id); err != nil {
 		return fmt.Errorf("mark delivery %s/%s: %w", connectionID, id, err)
 	}
 	if err := tx.Commit(); err != nil {

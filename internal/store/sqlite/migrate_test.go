@@ -38,12 +38,12 @@ func TestOperatorKeyMigrationBackfills(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{
+	for _, q := range append(undoRetention(),
 		`ALTER TABLE idempotency DROP COLUMN owner`,
 		`DROP INDEX tenants_operator_key`,
 		`ALTER TABLE tenants DROP COLUMN operator_key_hash`,
 		`UPDATE schema_version SET version = 4`,
-	} {
+	) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -84,12 +84,12 @@ func TestIdempotencyLeaseMigrationFreesOldClaims(t *testing.T) {
 		t.Fatal(err)
 	}
 	day := time.Now().Add(24 * time.Hour).UnixMilli()
-	for _, q := range []string{
+	for _, q := range append(undoRetention(),
 		`ALTER TABLE idempotency DROP COLUMN owner`,
 		`UPDATE schema_version SET version = 5`,
 		fmt.Sprintf(`INSERT INTO idempotency VALUES ('stuck', 'h', 'in_progress', 0, NULL, %d)`, day),
 		fmt.Sprintf(`INSERT INTO idempotency VALUES ('done', 'h', 'completed', 202, x'7b7d', %d)`, day),
-	} {
+	) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}

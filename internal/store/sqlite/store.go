@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -22,11 +23,14 @@ type Store struct {
 	read *sql.DB
 
 	writeStmts, readStmts *stmtCache
+
+	// keep is how long history stays before PurgeExpired deletes it (0: store.DefaultRetention).
+	keep time.Duration
 }
 
 // Open opens (creating if needed) the database file at path and migrates its schema.
 // path must be a file: two pools on ":memory:" would see two different databases.
-func Open(ctx context.Context, path string) (*Store, error) {
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if path == "" || path == ":memory:" {
 		return nil, fmt.Errorf("sqlite store: need a file path, got %q", path)
 	}
@@ -39,6 +43,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	write.SetConnMaxLifetime(0)
 	write.SetConnMaxIdleTime(0)
 	s := &Store{write: write, writeStmts: newStmtCache(write)}
+	for _, o := range opts {
+		o(s)
+	}
 	if err := s.migrate(ctx); err != nil {
 		_ = write.Close()
 		return nil, err
@@ -243,6 +250,23 @@ var migrations = []string{
 	// that is no longer running (it holds the file while it runs): it is freed now.
 	`ALTER TABLE idempotency ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 	UPDATE idempotency SET expires_at_ms = 0 WHERE status = 'in_progress';`,
+	// Retention: history (finished jobs, processed deliveries) gets an expiry the purge
+	// deletes by (retention.go); rows already history get the default 30 days from when
+	// they became history. Job listings by connection and/or kind get their own indexes,
+	// so "the newest N" reads N rows however many jobs are stored.
+	`ALTER TABLE jobs ADD COLUMN expires_at_ns INTEGER;
+	UPDATE jobs SET expires_at_ns = (unixepoch(COALESCE(json_extract(data, '$.finished_at'), json_extract(data, '$.updated_at'))) + 2592000) * 1000000000
+		WHERE json_extract(data, '$.status') <> 'running';
+	CREATE INDEX jobs_expiry ON jobs(expires_at_ns) WHERE expires_at_ns IS NOT NULL;
+	CREATE INDEX jobs_connection_kind ON jobs(tenant, connection_id, kind, started_at_ns DESC, id DESC);
+	CREATE INDEX jobs_connection ON jobs(tenant, connection_id, started_at_ns DESC, id DESC);
+	CREATE INDEX jobs_kind ON jobs(tenant, kind, started_at_ns DESC, id DESC);
+	ALTER TABLE deliveries ADD COLUMN expires_at_ns INTEGER;
+	UPDATE deliveries SET expires_at_ns = (unixepoch(json_extract(data, '$.processed_at')) + 2592000) * 1000000000
+		WHERE processed = 1 AND json_extract(data, '$.processed_at') IS NOT NULL;
+	CREATE INDEX deliveries_expiry ON deliveries(expires_at_ns) WHERE expires_at_ns IS NOT NULL;`,
+	// The dead-letter index: the failure inbox per tenant and connection (deadletters.go).
+	deadLettersSchema,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -35,7 +35,16 @@ func open(tb testing.TB) *sqlite.Store {
 }
 
 func TestContract(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+	t.Log("store contract suite: embedded SQLite (race cases run: one writer at a time)")
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) }, storetest.Expire(purgeAt))
+}
+
+// purgeAt runs the scheduler's purge as of now, in small batches so several are needed.
+func purgeAt(t *testing.T, s store.Store, now time.Time) {
+	t.Helper()
+	if _, err := s.(*sqlite.Store).PurgeExpired(context.Background(), now, 2); err != nil {
+		t.Fatalf("purge: %v", err)
+	}
 }
 
 func TestReopenKeepsDataAndSchema(t *testing.T) {

@@ -156,3 +156,107 @@ func testListJobs(t *testing.T, s store.Store) {
 		t.Error("limit 0 was accepted")
 	}
 }
+
+// testJobKeysFixed: kind, connection and start place a job in its listings, so they are
+// fixed at creation; an id is unique within a tenant; kinds are a closed set.
+func testJobKeysFixed(t *testing.T, s store.Store) {
+	c := ctx(t)
+	j := job("ta", "j1", store.JobReconcile, "c1", 0, 1)
+	noErr(t, "create", s.PutJob(c, j, 0))
+	tests := []struct {
+		name   string
+		change func(*store.Job)
+	}{
+		{"kind", func(j *store.Job) { j.Kind = store.JobFirstSync }},
+		{"connection", func(j *store.Job) { j.ConnectionID = "c2" }},
+		{"start", func(j *store.Job) { j.StartedAt = j.StartedAt.Add(time.Second) }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			next := j
+			next.Rev = 2
+			tc.change(&next)
+			wantErr(t, "update changing "+tc.name, s.PutJob(c, next, 1), store.ErrConflict)
+		})
+	}
+	got, err := s.GetJob(c, "ta", "j1")
+	noErr(t, "get", err)
+	sameJSON(t, "job after refused updates", j, got)
+
+	again := job("ta", "j1", store.JobFirstSync, "c2", time.Hour, 1)
+	wantErr(t, "same id on another connection", s.PutJob(c, again, 0), store.ErrConflict)
+	if err := s.PutJob(c, job("ta", "j9", "import", "c1", 0, 1), 0); err == nil {
+		t.Error("a job of an unknown kind was accepted")
+	}
+	list, err := s.ListJobs(c, "ta", "import", "", 10)
+	noErr(t, "list an unknown kind", err)
+	if len(list) != 0 {
+		t.Errorf("unknown kind lists %d jobs", len(list))
+	}
+}
+
+// testListJobsMany: with many runs of one connection (every minute for hours) and of
+// others, the newest N come back in order through every filter, and a running job among
+// finished ones is found.
+func testListJobsMany(t *testing.T, s store.Store) {
+	c := ctx(t)
+	const runs = 120
+	var wantRec []string
+	for i := range runs {
+		id := fmt.Sprintf("rec-%03d", i)
+		j := job("ta", id, store.JobReconcile, "c1", time.Duration(i)*time.Minute, 1)
+		if i == runs-1 {
+			j.Status, j.FinishedAt = store.JobRunning, nil
+		}
+		noErr(t, "seed "+id, s.PutJob(c, j, 0))
+		wantRec = append([]string{id}, wantRec...)
+		if i%10 == 0 {
+			noErr(t, "seed other connection", s.PutJob(c, job("ta", fmt.Sprintf("oth-%03d", i), store.JobReconcile, "c2", time.Duration(i)*time.Minute+time.Second, 1), 0))
+			noErr(t, "seed first sync", s.PutJob(c, job("ta", fmt.Sprintf("fs-%03d", i), store.JobFirstSync, "c1", time.Duration(i)*time.Minute+2*time.Second, 1), 0))
+		}
+	}
+	ids := func(jobs []store.Job) []string {
+		out := []string{}
+		for _, j := range jobs {
+			out = append(out, j.ID)
+		}
+		return out
+	}
+	newest, err := s.ListJobs(c, "ta", store.JobReconcile, "c1", 1)
+	noErr(t, "newest", err)
+	if len(newest) != 1 || newest[0].ID != wantRec[0] || newest[0].Status != store.JobRunning {
+		t.Errorf("newest run: %v, want running %s", ids(newest), wantRec[0])
+	}
+	got, err := s.ListJobs(c, "ta", store.JobReconcile, "c1", 10)
+	noErr(t, "newest 10", err)
+	if fmt.Sprint(ids(got)) != fmt.Sprint(wantRec[:10]) {
+		t.Errorf("newest 10: %v, want %v", ids(got), wantRec[:10])
+	}
+	got, err = s.ListJobs(c, "ta", store.JobReconcile, "c1", 1000)
+	noErr(t, "all", err)
+	if fmt.Sprint(ids(got)) != fmt.Sprint(wantRec) {
+		t.Errorf("all %d runs: got %d, first %v", len(wantRec), len(got), ids(got)[:min(3, len(got))])
+	}
+	// The connection across kinds: runs at whole minutes, first syncs 2 s after every tenth.
+	got, err = s.ListJobs(c, "ta", "", "c1", 3)
+	noErr(t, "connection", err)
+	if want := []string{"rec-119", "rec-118", "rec-117"}; fmt.Sprint(ids(got)) != fmt.Sprint(want) {
+		t.Errorf("connection c1 newest 3: %v, want %v", ids(got), want)
+	}
+	got, err = s.ListJobs(c, "ta", "", "c1", 23)
+	noErr(t, "connection 23", err)
+	if len(got) != 23 || got[9].ID != "fs-110" || got[10].ID != "rec-110" || got[20].ID != "fs-100" || got[21].ID != "rec-100" {
+		t.Errorf("connection c1 newest 23: %v", ids(got))
+	}
+	// The tenant across connections and kinds (the operator's listing).
+	got, err = s.ListJobs(c, "ta", "", "", 4)
+	noErr(t, "tenant", err)
+	if want := []string{"rec-119", "rec-118", "rec-117", "rec-116"}; fmt.Sprint(ids(got)) != fmt.Sprint(want) {
+		t.Errorf("tenant newest 4: %v, want %v", ids(got), want)
+	}
+	got, err = s.ListJobs(c, "ta", store.JobFirstSync, "", 2)
+	noErr(t, "tenant first syncs", err)
+	if want := []string{"fs-110", "fs-100"}; fmt.Sprint(ids(got)) != fmt.Sprint(want) {
+		t.Errorf("tenant first syncs: %v, want %v", ids(got), want)
+	}
+}

@@ -14,7 +14,11 @@ import (
 
 // Run runs the whole contract against stores made by newStore. Each group gets a fresh
 // store, so implementations may back it with a new file or table per call.
-func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	groups := []struct {
 		name string
 		run  func(t *testing.T, s store.Store)
@@ -52,11 +56,17 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ListSKUs", testListSKUs},
 		{"ListCustomers", testListCustomers},
 		{"OperatorKeys", testOperatorKeys},
+		{"JobKeysFixed", testJobKeysFixed},
+		{"ListJobsMany", testListJobsMany},
+		{"HistoryExpires", func(t *testing.T, s store.Store) { testHistoryExpires(t, s, o.expire) }},
 		{"DeadLetterRoundTrip", testDeadLetterRoundTrip},
 		{"DeadLetterListing", testDeadLetterListing},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
+			if why := o.skipReason(g.name); why != "" {
+				t.Skip(why)
+			}
 			g.run(t, newStore(t))
 		})
 	}
