@@ -25,6 +25,11 @@ type OutMessage struct {
 	Key string
 	// Delay postpones the first delivery (ignored by FIFO SQS queues, which have no per-message delay).
 	Delay time.Duration
+	// DedupID, when set, replaces the body hash as the SQS FIFO MessageDeduplicationId, so
+	// a dead letter sent back minutes after the same body was sent is not dropped as a
+	// duplicate (two sends with one DedupID within SQS's 5 minutes still are). Queues
+	// without a deduplication window ignore it.
+	DedupID string
 }
 
 // Message is a received message.
@@ -38,7 +43,10 @@ type Message struct {
 	SentAt   time.Time
 }
 
-// DeadMessage is a message moved aside after its work failed for good.
+// DeadMessage is a message moved aside after its work failed for good. Its ID is the id
+// the message had in the queue (the same on every redelivery), so the same message
+// dead-lettered twice, or filed elsewhere before it reached the dead-letter store,
+// keeps one identity.
 type DeadMessage struct {
 	ID       string    `json:"id"`
 	Body     []byte    `json:"body"`
@@ -76,5 +84,9 @@ type Queue interface {
 	ListDead(ctx context.Context, limit int) ([]DeadMessage, error)
 	// Redrive moves dead messages (all when ids is empty) back to the queue; it returns how many moved.
 	Redrive(ctx context.Context, ids []string) (int, error)
+	// TakeDead hands up to max dead messages, oldest first, to file, and removes them from
+	// the dead-letter store once file returns nil (none when it fails); it returns how many
+	// were removed. A crash after file and before the removal hands them out again.
+	TakeDead(ctx context.Context, max int, file func(context.Context, []DeadMessage) error) (int, error)
 	Stats(ctx context.Context) (Stats, error)
 }

@@ -2,6 +2,7 @@ package queuetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -20,6 +21,8 @@ func cases() []testCase {
 		{name: "key coalescing", run: keyCoalescing},
 		{name: "dead letter", visibility: time.Second, run: deadLetter},
 		{name: "redrive", run: redrive},
+		{name: "take dead", run: takeDead},
+		{name: "dedup id lets a body back in", fifo: onlyFIFO, run: dedupID},
 		{name: "max receives", visibility: time.Second, maxReceives: 2, run: maxReceives},
 		{name: "stats", run: stats},
 		{name: "fifo group order", fifo: onlyFIFO, run: fifoGroups},
@@ -227,17 +230,22 @@ func redrive(ctx context.Context, e *env) {
 
 func maxReceives(ctx context.Context, e *env) {
 	e.send(ctx, queue.OutMessage{Body: []byte("flaky"), Group: e.group("g")})
+	var id string
 	for i := 1; i <= e.cfg.MaxReceives; i++ {
 		m := e.receiveOne(ctx, 3*e.cfg.VisibilityTimeout+3*time.Second)
 		if m.Attempts != i {
 			e.t.Errorf("receive %d: attempts %d", i, m.Attempts)
 		}
+		id = m.ID
 	}
 	// The next receive would exceed MaxReceives: the message goes to dead letters instead.
 	if got := e.receive(ctx, 10, 2*e.cfg.VisibilityTimeout+2*time.Second); len(got) != 0 {
 		e.t.Fatalf("received %q (attempts %d) beyond max receives %d", got[0].Body, got[0].Attempts, e.cfg.MaxReceives)
 	}
 	d := e.findDead(ctx, "flaky")
+	if d.ID != id {
+		e.t.Errorf("dead after max receives has id %q, want the message's id %q", d.ID, id)
+	}
 	if d.Reason == "" || d.Attempts < e.cfg.MaxReceives {
 		e.t.Errorf("dead after max receives: reason %q attempts %d", d.Reason, d.Attempts)
 	}
@@ -313,4 +321,67 @@ func delay(ctx context.Context, e *env) {
 		e.t.Errorf("delayed message delivered after %v, before its 1s delay", d)
 	}
 	e.delete(ctx, m.Receipt)
+}
+
+// takeDead: dead messages keep their queue id, a refused filing keeps them, an accepted
+// one removes them.
+func takeDead(ctx context.Context, e *env) {
+	e.send(ctx, queue.OutMessage{Body: []byte("T1"), Group: e.group("a")},
+		queue.OutMessage{Body: []byte("T2"), Group: e.group("b")})
+	ids := map[string]string{}
+	for len(ids) < 2 {
+		for _, m := range e.receive(ctx, 10, 5*time.Second) {
+			ids[string(m.Body)] = m.ID
+			if err := e.q.DeadLetter(ctx, m, "failed "+string(m.Body)); err != nil {
+				e.t.Fatalf("DeadLetter: %v", err)
+			}
+		}
+	}
+	refused := errors.New("index unavailable")
+	n, err := e.q.TakeDead(ctx, 10, func(context.Context, []queue.DeadMessage) error { return refused })
+	if !errors.Is(err, refused) || n != 0 {
+		e.t.Fatalf("TakeDead with a refusing file = %d, %v; want 0 and its error", n, err)
+	}
+	e.findDead(ctx, "T1")
+	e.findDead(ctx, "T2")
+	filed := map[string]queue.DeadMessage{}
+	for deadline := time.Now().Add(20 * time.Second); len(filed) < 2 && time.Now().Before(deadline); {
+		// After the refusal SQS may hold the messages back briefly; take until both came.
+		n, err = e.q.TakeDead(ctx, 10, func(_ context.Context, dead []queue.DeadMessage) error {
+			for _, d := range dead {
+				filed[string(d.Body)] = d
+			}
+			return nil
+		})
+		if err != nil {
+			e.t.Fatalf("TakeDead: %v", err)
+		}
+	}
+	for body, id := range ids {
+		d, ok := filed[body]
+		switch {
+		case !ok:
+			e.t.Errorf("TakeDead never handed out %s; filed %v", body, filed)
+		case d.ID != id || d.Reason != "failed "+body || d.Group != e.group(map[string]string{"T1": "a", "T2": "b"}[body]):
+			e.t.Errorf("filed %s: id %q reason %q group %q; want id %q (the queue's)", body, d.ID, d.Reason, d.Group, id)
+		}
+	}
+	if dead, err := e.q.ListDead(ctx, 10); err != nil || len(dead) != 0 {
+		e.t.Errorf("ListDead after TakeDead = %s, %v; want none", fmtDead(dead), err)
+	}
+	if n, err := e.q.TakeDead(ctx, 10, func(context.Context, []queue.DeadMessage) error { return nil }); err != nil || n != 0 {
+		e.t.Errorf("TakeDead of an empty store = %d, %v; want 0", n, err)
+	}
+	e.eventuallyStats(ctx, 0, 0, 0)
+}
+
+// dedupID: a body sent again with a DedupID arrives even right after the same body was
+// delivered (SQS FIFO would drop it as a duplicate of the first for five minutes).
+func dedupID(ctx context.Context, e *env) {
+	e.send(ctx, queue.OutMessage{Body: []byte("same"), Group: "g"})
+	e.delete(ctx, e.receiveOne(ctx, 5*time.Second).Receipt)
+	e.send(ctx, queue.OutMessage{Body: []byte("same"), Group: "g", DedupID: "retry-of-1"})
+	if got := e.receiveOne(ctx, 5*time.Second); string(got.Body) != "same" {
+		e.t.Errorf("got %q", got.Body)
+	}
 }

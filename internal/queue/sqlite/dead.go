@@ -15,10 +15,50 @@ func (q *Queue) ListDead(ctx context.Context, limit int) ([]queue.DeadMessage, e
 	if limit <= 0 {
 		limit = 100
 	}
+	out, err := q.oldestDead(ctx, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list dead of %s: %w", q.name, err)
+	}
+	return out, nil
+}
+
+// TakeDead hands the oldest dead messages to file and deletes those it accepted.
+func (q *Queue) TakeDead(ctx context.Context, max int, file func(context.Context, []queue.DeadMessage) error) (int, error) {
+	if max < 1 {
+		return 0, fmt.Errorf("take dead of %s: max %d must be at least 1", q.name, max)
+	}
+	dead, err := q.oldestDead(ctx, max)
+	if err != nil {
+		return 0, fmt.Errorf("take dead of %s: %w", q.name, err)
+	}
+	if len(dead) == 0 {
+		return 0, nil
+	}
+	if err := file(ctx, dead); err != nil {
+		return 0, fmt.Errorf("take dead of %s: %w", q.name, err)
+	}
+	args := []any{q.name}
+	for _, d := range dead {
+		id, _ := strconv.ParseInt(d.ID, 10, 64) // oldestDead formatted it from an integer
+		args = append(args, id)
+	}
+	res, err := q.b.db.ExecContext(ctx, `DELETE FROM dead_letters WHERE queue = ? AND id IN (`+placeholders(len(dead))+`)`, args...)
+	if err != nil {
+		return 0, fmt.Errorf("take dead of %s: delete: %w", q.name, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("take dead of %s: delete: %w", q.name, err)
+	}
+	return int(n), nil
+}
+
+// oldestDead reads up to limit dead messages, oldest death first.
+func (q *Queue) oldestDead(ctx context.Context, limit int) ([]queue.DeadMessage, error) {
 	rows, err := q.b.db.QueryContext(ctx, `SELECT id, body, grp, reason, attempts, sent_at, dead_at
 		FROM dead_letters WHERE queue = ? ORDER BY dead_at, id LIMIT ?`, q.name, limit)
 	if err != nil {
-		return nil, fmt.Errorf("list dead of %s: %w", q.name, err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []queue.DeadMessage
@@ -26,17 +66,14 @@ func (q *Queue) ListDead(ctx context.Context, limit int) ([]queue.DeadMessage, e
 		var d queue.DeadMessage
 		var id, sent, dead int64
 		if err := rows.Scan(&id, &d.Body, &d.Group, &d.Reason, &d.Attempts, &sent, &dead); err != nil {
-			return nil, fmt.Errorf("list dead of %s: %w", q.name, err)
+			return nil, err
 		}
 		d.ID = strconv.FormatInt(id, 10)
 		d.SentAt = time.Unix(0, sent).UTC()
 		d.DeadAt = time.Unix(0, dead).UTC()
 		out = append(out, d)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list dead of %s: %w", q.name, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Redrive moves dead messages (all when ids is empty) back to the queue's tail with a

@@ -21,6 +21,9 @@ const (
 	attrSource   = "ponte-source-queue"
 	attrSentAt   = "ponte-sent-at"
 	attrDeadAt   = "ponte-dead-at"
+	// attrSourceID is the message's id in its source queue: a DLQ copy gets a new
+	// MessageId, and the dead message keeps the source's (see deadID).
+	attrSourceID = "ponte-source-id"
 )
 
 // policyReason names messages that SQS itself moved after maxReceiveCount.
@@ -45,6 +48,7 @@ func (q *Queue) DeadLetter(ctx context.Context, msg queue.Message, reason string
 			attrSource:   stringAttr(q.url),
 			attrSentAt:   stringAttr(msg.SentAt.UTC().Format(time.RFC3339Nano)),
 			attrDeadAt:   stringAttr(now.Format(time.RFC3339Nano)),
+			attrSourceID: stringAttr(msg.ID),
 		},
 	}
 	if q.dlqFIFO {
@@ -70,7 +74,7 @@ func (q *Queue) ListDead(ctx context.Context, limit int) ([]queue.DeadMessage, e
 	var seen []types.Message
 	defer func() { q.release(context.WithoutCancel(ctx), seen) }()
 	for len(seen) < limit {
-		got, err := q.receiveDead(ctx, min(10, limit-len(seen)))
+		got, err := q.receiveDead(ctx, min(10, limit-len(seen)), 1)
 		if err != nil {
 			return nil, err
 		}
@@ -99,7 +103,7 @@ func (q *Queue) Redrive(ctx context.Context, ids []string) (int, error) {
 	defer func() { q.release(context.WithoutCancel(ctx), kept) }()
 	moved := 0
 	for len(ids) == 0 || len(want) > 0 {
-		got, err := q.receiveDead(ctx, 10)
+		got, err := q.receiveDead(ctx, 10, 1)
 		if err != nil {
 			return moved, err
 		}
@@ -107,7 +111,7 @@ func (q *Queue) Redrive(ctx context.Context, ids []string) (int, error) {
 			break
 		}
 		for _, m := range got {
-			id := aws.ToString(m.MessageId)
+			id := deadID(m)
 			if len(ids) > 0 && !want[id] {
 				kept = append(kept, m)
 				continue
@@ -131,10 +135,51 @@ func (q *Queue) Redrive(ctx context.Context, ids []string) (int, error) {
 	return moved, nil
 }
 
-// receiveDead long-polls one second: a short poll may miss messages on real SQS.
-func (q *Queue) receiveDead(ctx context.Context, n int) ([]types.Message, error) {
+// TakeDead receives DLQ messages in batches of 10, hands each batch to file and deletes
+// it from the DLQ once filed (a batch file refuses is released at once). It short-polls,
+// so it costs one quick request when the DLQ is empty; on real SQS a short poll samples
+// some servers only and may leave messages for the next call.
+func (q *Queue) TakeDead(ctx context.Context, max int, file func(context.Context, []queue.DeadMessage) error) (int, error) {
+	if max < 1 {
+		return 0, fmt.Errorf("take dead of %s: max %d must be at least 1", q.Name(), max)
+	}
+	taken := 0
+	for taken < max {
+		got, err := q.receiveDead(ctx, min(10, max-taken), 0)
+		if err != nil || len(got) == 0 {
+			return taken, err
+		}
+		dead := make([]queue.DeadMessage, len(got))
+		for i, m := range got {
+			dead[i] = toDead(m)
+		}
+		if err := file(ctx, dead); err != nil {
+			q.release(context.WithoutCancel(ctx), got)
+			return taken, fmt.Errorf("take dead of %s: %w", q.Name(), err)
+		}
+		entries := make([]types.DeleteMessageBatchRequestEntry, len(got))
+		for i, m := range got {
+			entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle}
+		}
+		res, err := q.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: &q.dlq, Entries: entries})
+		if err != nil {
+			return taken, fmt.Errorf("take dead of %s: filed but not deleted from the DLQ: %w", q.Name(), err)
+		}
+		taken += len(res.Successful)
+		if len(res.Failed) > 0 {
+			f := res.Failed[0]
+			return taken, fmt.Errorf("take dead of %s: %d filed but not deleted from the DLQ, first: %s %s",
+				q.Name(), len(res.Failed), aws.ToString(f.Code), aws.ToString(f.Message))
+		}
+	}
+	return taken, nil
+}
+
+// receiveDead polls the DLQ for wait seconds: ListDead and Redrive long-poll one second,
+// as a short poll may miss messages on real SQS.
+func (q *Queue) receiveDead(ctx context.Context, n int, wait int32) ([]types.Message, error) {
 	res, err := q.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-		QueueUrl: &q.dlq, MaxNumberOfMessages: int32(n), WaitTimeSeconds: 1, VisibilityTimeout: peekVisibility,
+		QueueUrl: &q.dlq, MaxNumberOfMessages: int32(n), WaitTimeSeconds: wait, VisibilityTimeout: peekVisibility,
 		MessageSystemAttributeNames: systemAttrs, MessageAttributeNames: []string{"All"},
 	})
 	if err != nil {
@@ -159,7 +204,7 @@ func (q *Queue) release(ctx context.Context, msgs []types.Message) {
 
 func toDead(m types.Message) queue.DeadMessage {
 	base := toMessage(m)
-	d := queue.DeadMessage{ID: base.ID, Body: base.Body, Group: base.Group, SentAt: base.SentAt, Reason: policyReason}
+	d := queue.DeadMessage{ID: deadID(m), Body: base.Body, Group: base.Group, SentAt: base.SentAt, Reason: policyReason}
 	attr := func(name string) (string, bool) {
 		v, ok := m.MessageAttributes[name]
 		return aws.ToString(v.StringValue), ok
@@ -180,6 +225,15 @@ func toDead(m types.Message) queue.DeadMessage {
 		d.DeadAt, _ = time.Parse(time.RFC3339Nano, s)
 	}
 	return d
+}
+
+// deadID is a DLQ message's id in its source queue: the id DeadLetter recorded, or its
+// own MessageId when the redrive policy moved it (SQS keeps the id on such moves).
+func deadID(m types.Message) string {
+	if v, ok := m.MessageAttributes[attrSourceID]; ok && aws.ToString(v.StringValue) != "" {
+		return aws.ToString(v.StringValue)
+	}
+	return aws.ToString(m.MessageId)
 }
 
 // Stats reads SQS's approximate counters; OldestAge is unknown (-1).

@@ -70,6 +70,9 @@ func (q *Queue) Send(ctx context.Context, msgs ...queue.OutMessage) error {
 			}
 			e.MessageGroupId = aws.String(m.Group)
 			e.MessageDeduplicationId = aws.String(bodyHash(m.Body))
+			if m.DedupID != "" {
+				e.MessageDeduplicationId = aws.String(dedupID(m.DedupID))
+			}
 		} else if m.Delay > 0 {
 			e.DelaySeconds = ceilSeconds(m.Delay, 900)
 		}
@@ -158,6 +161,15 @@ func receiptErr(err error) error {
 		return fmt.Errorf("%w: %w", queue.ErrUnknownReceipt, err)
 	}
 	return err
+}
+
+// dedupID fits a caller's id to SQS's rule (at most 128 characters of a limited set)
+// by hashing any id that does not already fit.
+func dedupID(id string) string {
+	if len(id) <= 128 && strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") == "" {
+		return id
+	}
+	return bodyHash([]byte(id))
 }
 
 func bodyHash(body []byte) string {
