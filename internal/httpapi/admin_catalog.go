@@ -98,12 +98,7 @@ func (a *API) getUnmapped(w http.ResponseWriter, r *http.Request, t domain.Tenan
 	for range unmappedScanPages {
 		page, next, err := a.Catalog.ListSKUs(r.Context(), t.ID, cursor, limit)
 		if err != nil {
-			if cursor != "" && !errors.Is(err, context.Canceled) {
-				writeError(w, http.StatusBadRequest, "cursor", "not a cursor this listing gave out")
-				return
-			}
-			logger(r).Error("list skus failed", "tenant", t.ID, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
+			listFailed(w, r, err, "list skus", t.ID)
 			return
 		}
 		for _, st := range page {

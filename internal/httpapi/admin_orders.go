@@ -62,8 +62,7 @@ func (a *API) getOrderReport(w http.ResponseWriter, r *http.Request, t domain.Te
 	for page := 0; page < maxReportPages; page++ {
 		list, next, err := a.Ops.ListOrders(r.Context(), t.ID, f, cursor, limit-len(out.Orders))
 		if err != nil {
-			logger(r).Error("order report failed", "tenant", t.ID, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
+			listFailed(w, r, err, "order report", t.ID)
 			return
 		}
 		for _, o := range list {

@@ -76,8 +76,7 @@ func (a *API) listOrders(w http.ResponseWriter, r *http.Request, t domain.Tenant
 	}
 	list, next, err := a.Orders.ListForERP(r.Context(), t.ID, f, q.Get("cursor"), limit)
 	if err != nil {
-		logger(r).Error("list orders failed", "tenant", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
+		listFailed(w, r, err, "list orders", t.ID)
 		return
 	}
 	out := OrderList{Orders: make([]domain.OrderRecord, 0, len(list)), NextCursor: next}

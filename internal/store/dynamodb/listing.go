@@ -92,7 +92,7 @@ func decodeShardCursor(s, listing string) (shardCursor, error) {
 		err = fmt.Errorf("cursor does not belong to this listing")
 	}
 	if err != nil {
-		return shardCursor{}, fmt.Errorf("bad cursor %q: %w", s, err)
+		return shardCursor{}, fmt.Errorf("%w: %w", store.ErrBadCursor, err)
 	}
 	return c, nil
 }

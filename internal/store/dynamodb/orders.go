@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -102,7 +101,7 @@ func (c orderCursor) encode() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-var errBadCursor = errors.New("invalid cursor")
+var errBadCursor = fmt.Errorf("order listing: %w", store.ErrBadCursor)
 
 func decodeOrderCursor(s string, byERP bool) (orderCursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)

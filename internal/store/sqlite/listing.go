@@ -67,7 +67,7 @@ func decodeListCursor(s, listing string) (listCursor, error) {
 		err = fmt.Errorf("cursor does not belong to this listing")
 	}
 	if err != nil {
-		return listCursor{}, fmt.Errorf("bad cursor %q: %w", s, err)
+		return listCursor{}, fmt.Errorf("%w: %w", store.ErrBadCursor, err)
 	}
 	return c, nil
 }

@@ -84,7 +84,7 @@ func decodeOrderCursor(s string, byOffered bool) (orderCursor, error) {
 		err = fmt.Errorf("cursor does not belong to this listing")
 	}
 	if err != nil {
-		return orderCursor{}, fmt.Errorf("bad cursor %q: %w", s, err)
+		return orderCursor{}, fmt.Errorf("%w: %w", store.ErrBadCursor, err)
 	}
 	return c, nil
 }

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts ...Option) 
 		{"IdempotencyExpiry", testIdempotencyExpiry},
 		{"IdempotencyRace", testIdempotencyRace},
 		{"IdempotencyLease", testIdempotencyLease},
+		{"BadCursors", testBadCursors},
 		{"Secrets", testSecrets},
 		{"CustomerRoundTrip", testCustomerRoundTrip},
 		{"CustomerOptimisticWrites", testCustomerOptimisticWrites},
