@@ -28,10 +28,12 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	log := app.Logger()
-	var (
-		hub *app.Hub
-		err error
-	)
+	// Bad limits stop the start before anything is opened.
+	limits, err := app.HTTPLimitsFromEnv()
+	if err != nil {
+		return err
+	}
+	var hub *app.Hub
 	switch *backend {
 	case "embedded":
 		hub, err = app.OpenEmbedded(ctx, *data, log)
@@ -62,7 +64,10 @@ func serve(ctx context.Context, args []string) error {
 		log.Info("demo ready", "tenant", demo.Tenant, "key", demo.APIKey, "operator_key", demo.OperatorKey, "admin", "http://"+*addr+"/admin/", "connections", d.Connections, "simulators", d.Simulators, "skus", demo.SKUs())
 	}
 
-	srv := &http.Server{Addr: *addr, Handler: serveHandler(hub), ReadHeaderTimeout: 10 * time.Second}
+	srv, err := app.ListenHTTP(*addr, serveHandler(hub), limits, log)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -71,8 +76,10 @@ func serve(ctx context.Context, args []string) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); hub.RunScheduler(wctx, app.DefaultSchedule) }()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("ponte serving", "addr", "http://"+*addr, "backend", hub.Backend, "data", *data)
+	go func() { errc <- srv.Serve() }()
+	log.Info("ponte serving", "addr", "http://"+srv.Addr().String(), "backend", hub.Backend, "data", *data,
+		"read_timeout", limits.ReadTimeout.String(), "write_timeout", limits.WriteTimeout.String(),
+		"idle_timeout", limits.IdleTimeout.String(), "max_conns_per_client", limits.MaxConnsPerClient)
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
