@@ -24,6 +24,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/push"
 	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/reconcile"
+	"github.com/ponte-hub/ponte/internal/secrets/keys"
 	"github.com/ponte-hub/ponte/internal/store"
 	"github.com/ponte-hub/ponte/internal/worker"
 )
@@ -40,6 +41,8 @@ type Hub struct {
 	// EventQueue carries outgoing webhooks (FIFO, grouped per endpoint).
 	EventQueue queue.Queue
 	Connectors map[string]platform.Connector
+	// Keys hashes API and operator keys for setup and the API alike (nil: unkeyed SHA-256).
+	Keys       *keys.Hasher
 	Ingest     *ingest.Service
 	Fanout     *fanout.Service
 	Pusher     *push.Service
@@ -97,7 +100,7 @@ func (h *Hub) wire() {
 		Events: &notify.Publisher{Tenants: h.Store, Queue: h.EventQueue, Now: now}}
 	h.Dispatcher = &notify.Dispatcher{Tenants: h.Store, Secrets: h.Secrets, Acker: h.Orders, Now: now, Log: h.Log}
 	h.Ingest.Orders = h.Orders
-	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log,
+	h.API = &httpapi.API{Store: h.Store, Ingest: h.Ingest, Connectors: h.Connectors, Orders: h.Orders, Log: h.Log, Keys: h.Keys,
 		Ops: h.Store, Catalog: h.Store, Queues: map[string]queue.Queue{},
 		FirstSync: &firstSyncAPI{svc: h.FirstSync, kick: h.firstSyncKick}}
 	for _, q := range append([]queue.Queue{h.Changes, h.OrderQueue, h.EventQueue}, slices.Collect(maps.Values(h.PushQueues))...) {

@@ -11,6 +11,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
 	queuesqlite "github.com/ponte-hub/ponte/internal/queue/sqlite"
+	"github.com/ponte-hub/ponte/internal/secrets/keys"
 	storesqlite "github.com/ponte-hub/ponte/internal/store/sqlite"
 )
 
@@ -21,17 +22,36 @@ const (
 	embeddedMaxReceives = 20
 )
 
-// OpenEmbedded opens (creating) the embedded backend in dir: state.db and queue.db, SQLite in WAL mode.
+// OpenEmbedded opens (creating) the embedded backend in dir: state.db and queue.db, SQLite
+// in WAL mode, credentials sealed with the keyring and keys hashed with the pepper of
+// keys.LoadKeyring and keys.LoadHasher (generated in dir on first start when not given).
 func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir %s: %w", dir, err)
+	}
+	ring, err := keys.LoadKeyring(dir, log)
+	if err != nil {
+		return nil, err
+	}
+	hasher, err := keys.LoadHasher(dir, log)
+	if err != nil {
+		return nil, err
 	}
 	st, err := storesqlite.Open(ctx, filepath.Join(dir, "state.db"))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}
-	h := &Hub{Backend: "embedded", Store: st, Secrets: st, Log: log}
+	h := &Hub{Backend: "embedded", Store: st, Keys: hasher, Log: log}
 	h.closers = append(h.closers, st.Close)
+	sealed, resealed, err := st.SealSecrets(ctx, ring)
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("open embedded secrets: %w", err)
+	}
+	if resealed > 0 {
+		log.Info("credentials re-sealed under the current key", "secrets", resealed, "current_key", ring.Current())
+	}
+	h.Secrets = sealed
 	broker, err := queuesqlite.OpenBroker(ctx, filepath.Join(dir, "queue.db"))
 	if err != nil {
 		_ = h.Close()

@@ -33,8 +33,8 @@ func testFirstSyncAPI(t *testing.T, hub *app.Hub) {
 	const (
 		shop    = "fs-shop"
 		connID  = "fs-mp-1"
-		apiKey  = "fs-api-key-0001"
-		operKey = "fs-operator-key-0001"
+		apiKey  = "fs-api-key-000000000000001"
+		operKey = "fs-operator-key-0000000001"
 	)
 	sim := merchantprosim.New(merchantprosim.Options{RateLimit: 1000, RateWindow: time.Second})
 	sim.AddStore(shop, merchantprosim.StoreConfig{APIKey: "k", APISecret: "s"})

@@ -28,7 +28,7 @@ import (
 
 const (
 	shopTenant = "shop"
-	shopKey    = "shop-key-123"
+	shopKey    = "shop-erp-key-0000000000123"
 	shopSKU    = "CANECA"
 	erpSecret  = app.EndpointSecretPrefix + "erp-hook"
 )

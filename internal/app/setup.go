@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"slices"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
-	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/orders"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platforms"
@@ -29,7 +29,8 @@ type Setup struct {
 	Mappings    []domain.Mapping             `json:"mappings,omitempty"`
 }
 
-// TenantSetup declares a tenant; APIKey is hashed before it is stored.
+// TenantSetup declares a tenant; its keys are hashed (keyed, see Hub.Keys) before they
+// are stored, and must be at least MinKeyLength characters.
 type TenantSetup struct {
 	ID     string `json:"id"`
 	Name   string `json:"name"`
@@ -76,14 +77,18 @@ func (s Setup) Validate() error {
 			return fmt.Errorf("tenants[%d].id: required", i)
 		case tenants[t.ID]:
 			return fmt.Errorf("tenants[%d].id: %q is declared twice", i, t.ID)
-		case len(t.APIKey) < 8:
-			return fmt.Errorf("tenants[%d].api_key: at least 8 characters", i)
 		case keys[t.APIKey]:
 			return fmt.Errorf("tenants[%d].api_key: already the key of another tenant", i)
-		case t.OperatorKey != "" && len(t.OperatorKey) < 12:
-			return fmt.Errorf("tenants[%d].operator_key: at least 12 characters", i)
 		case t.OperatorKey != "" && (keys[t.OperatorKey] || t.OperatorKey == t.APIKey):
 			return fmt.Errorf("tenants[%d].operator_key: already in use as another key", i)
+		}
+		if err := validateKey(t.APIKey); err != nil {
+			return fmt.Errorf("tenants[%d].api_key: %w", i, err)
+		}
+		if t.OperatorKey != "" {
+			if err := validateKey(t.OperatorKey); err != nil {
+				return fmt.Errorf("tenants[%d].operator_key: %w", i, err)
+			}
 		}
 		if err := validateEndpoints(t.Endpoints, s.Secrets); err != nil {
 			return fmt.Errorf("tenants[%d].%w", i, err)
@@ -127,7 +132,28 @@ func (s Setup) Validate() error {
 	return nil
 }
 
-// ApplySetup writes a validated setup; it is safe to run at every start.
+// MinKeyLength is the shortest API or operator key a setup may give: 24 random
+// characters are out of reach of guessing at any rate the hub answers.
+const MinKeyLength = 24
+
+// validateKey refuses a key too short to resist guessing, or one with characters a
+// bearer header would mangle (white space is trimmed there, controls are refused).
+func validateKey(key string) error {
+	if len(key) < MinKeyLength {
+		return fmt.Errorf("at least %d characters (got %d; generate one with: openssl rand -base64 24)", MinKeyLength, len(key))
+	}
+	for _, r := range key {
+		if r <= ' ' || r > '~' {
+			return errors.New("printable ASCII without spaces only")
+		}
+	}
+	return nil
+}
+
+// ApplySetup writes a validated setup; it is safe to run at every start. The setup is
+// the truth: a tenant or connection stored earlier and no longer listed is disabled
+// (kept, not deleted; logged by name), and listing it again enables it. Keys are stored
+// hashed with h.Keys, which also upgrades hashes stored unkeyed before the pepper.
 func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -137,6 +163,10 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 			return err
 		}
 	}
+	// First, so a key taken from a removed tenant can be given to a listed one.
+	if err := h.disableUnlisted(ctx, s); err != nil {
+		return err
+	}
 	now := time.Now().UTC()
 	tenantOf := map[string]string{}
 	for _, t := range s.Tenants {
@@ -144,10 +174,10 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		if old, err := h.Store.GetTenant(ctx, t.ID); err == nil {
 			created = old.CreatedAt
 		}
-		tenant := domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: httpapi.HashKey(t.APIKey), Currency: t.Currency, CreatedAt: created,
+		tenant := domain.Tenant{ID: t.ID, Name: t.Name, APIKeyHash: h.Keys.Hash(t.APIKey), Currency: t.Currency, CreatedAt: created,
 			Endpoints: t.Endpoints}
 		if t.OperatorKey != "" {
-			tenant.OperatorKeyHash = httpapi.HashKey(t.OperatorKey)
+			tenant.OperatorKeyHash = h.Keys.Hash(t.OperatorKey)
 		}
 		err := h.Store.PutTenant(ctx, tenant)
 		if err != nil {
@@ -205,6 +235,63 @@ func (h *Hub) ApplySetup(ctx context.Context, s Setup) error {
 		if err := h.Store.PutMapping(ctx, m); err != nil {
 			return fmt.Errorf("store mapping %s/%s: %w", m.ConnectionID, m.SKU, err)
 		}
+	}
+	return nil
+}
+
+// disableUnlisted disables every stored tenant and connection s does not list, and says
+// so: a tenant loses its key hashes (its keys answer 401, and a listed tenant may take
+// them), a connection stops pushing, polling, reconciling and taking webhooks. Their
+// data stays, for a setup that lists them again.
+func (h *Hub) disableUnlisted(ctx context.Context, s Setup) error {
+	listedTenants, listedConns := map[string]bool{}, map[string]bool{}
+	for _, t := range s.Tenants {
+		listedTenants[t.ID] = true
+	}
+	for _, c := range s.Connections {
+		listedConns[c.ID] = true
+	}
+	tenants, err := h.Store.ListTenants(ctx)
+	if err != nil {
+		return fmt.Errorf("list stored tenants: %w", err)
+	}
+	// Newly disabled is news (warn); still disabled is a reminder (info).
+	level := func(newly bool) slog.Level {
+		if newly {
+			return slog.LevelWarn
+		}
+		return slog.LevelInfo
+	}
+	for _, t := range tenants {
+		conns, err := h.Store.ListConnections(ctx, t.ID)
+		if err != nil {
+			return fmt.Errorf("list stored connections of %s: %w", t.ID, err)
+		}
+		for _, c := range conns {
+			if listedConns[c.ID] {
+				continue
+			}
+			newly := c.Enabled
+			if newly {
+				c.Enabled = false
+				if err := h.Store.PutConnection(ctx, c); err != nil {
+					return fmt.Errorf("disable connection %s: %w", c.ID, err)
+				}
+			}
+			h.Log.Log(ctx, level(newly), "connection not in the setup: disabled (kept; pushes nothing, webhooks answer 404, not polled or reconciled)",
+				"connection", c.ID, "tenant", t.ID, "newly", newly)
+		}
+		if listedTenants[t.ID] {
+			continue
+		}
+		newly := !t.Disabled
+		if newly || t.APIKeyHash != "" || t.OperatorKeyHash != "" {
+			t.Disabled, t.APIKeyHash, t.OperatorKeyHash = true, "", ""
+			if err := h.Store.PutTenant(ctx, t); err != nil {
+				return fmt.Errorf("disable tenant %s: %w", t.ID, err)
+			}
+		}
+		h.Log.Log(ctx, level(newly), "tenant not in the setup: disabled (kept; its keys answer 401)", "tenant", t.ID, "newly", newly)
 	}
 	return nil
 }

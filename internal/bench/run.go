@@ -19,7 +19,7 @@ import (
 
 const (
 	tenant = "bench"
-	apiKey = "bench-key-0001"
+	apiKey = "bench-erp-key-000000000001"
 )
 
 // Run performs a whole bench: burst phase, then paced phase.

@@ -1,5 +1,5 @@
 // Package demo starts what `ponte serve` shows a newcomer with no config: tenant "demo"
-// (key "demo-key") selling five SKUs on two simulated stores per chosen platform, with
+// (key APIKey) selling five SKUs on two simulated stores per chosen platform, with
 // connections named demo-<platform>-1 and demo-<platform>-2.
 package demo
 
@@ -19,11 +19,13 @@ import (
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
+// The demo's keys are published (README, events/): long enough for setup's minimum,
+// and named so nobody mistakes them for real ones.
 const (
 	Tenant = "demo"
-	APIKey = "demo-key"
+	APIKey = "demo-erp-key-for-local-use-only"
 	// OperatorKey opens the operator's page at /admin/ and the /v1/admin API.
-	OperatorKey = "demo-operator-key"
+	OperatorKey = "demo-operator-key-for-local-use-only"
 )
 
 var products = []struct{ sku, name, price string }{

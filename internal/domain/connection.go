@@ -11,13 +11,16 @@ type Tenant struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
 	APIKeyHash string `json:"api_key_hash"`
-	// OperatorKeyHash is the hex SHA-256 of the operator's key (the admin API and page);
+	// OperatorKeyHash is the stored hash of the operator's key (the admin API and page);
 	// "" means the tenant's API key also opens the operator's views.
 	OperatorKeyHash string    `json:"operator_key_hash,omitempty"`
 	Currency        string    `json:"currency"`
 	CreatedAt       time.Time `json:"created_at"`
 	// Endpoints receive the tenant's outgoing events as signed webhooks.
 	Endpoints []WebhookEndpoint `json:"endpoints,omitempty"`
+	// Disabled marks a tenant the setup no longer lists: kept with its data, its keys
+	// answer 401 and its connections are disabled, until a setup lists it again.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // WebhookEndpoint is where a tenant wants events delivered (Standard Webhooks signing).

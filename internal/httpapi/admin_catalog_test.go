@@ -21,7 +21,7 @@ func (e *env) withOperatorKey(t testing.TB, tenant, key string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tn.OperatorKeyHash = httpapi.HashKey(key)
+	tn.OperatorKeyHash = e.hub.Keys.Hash(key)
 	if err := e.hub.Store.PutTenant(ctx, tn); err != nil {
 		t.Fatal(err)
 	}

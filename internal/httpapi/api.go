@@ -5,13 +5,10 @@ package httpapi
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/adminui"
@@ -19,6 +16,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/ingest"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/queue"
+	"github.com/ponte-hub/ponte/internal/secrets/keys"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -46,6 +44,9 @@ type API struct {
 	Store      Store
 	Ingest     Ingester
 	Connectors map[string]platform.Connector
+	// Keys hashes presented API and operator keys the way setup stored them; nil hashes
+	// them unkeyed (SHA-256), as stores written before the pepper hold them.
+	Keys *keys.Hasher
 	// Orders serves webhooks and the ERP's order routes; nil answers them 404.
 	Orders Orders
 	Log    *slog.Logger
@@ -124,41 +125,6 @@ func logger(r *http.Request) *slog.Logger {
 		return l
 	}
 	return slog.Default()
-}
-
-// tenantOnly authenticates the tenant's API key; the handler sees only its tenant's data.
-func (a *API) tenantOnly(h func(http.ResponseWriter, *http.Request, domain.Tenant)) http.Handler {
-	return a.bearer("tenant key", a.Store.TenantByAPIKeyHash, h)
-}
-
-// bearer authenticates the bearer key with lookup and hands the handler its tenant.
-func (a *API) bearer(what string, lookup func(context.Context, string) (domain.Tenant, error),
-	h func(http.ResponseWriter, *http.Request, domain.Tenant)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, key, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-		key = strings.TrimSpace(key)
-		if !strings.EqualFold(scheme, "Bearer") || key == "" {
-			writeError(w, http.StatusUnauthorized, "authorization", "missing bearer key: send 'Authorization: Bearer <"+what+">'")
-			return
-		}
-		t, err := lookup(r.Context(), HashKey(key))
-		if errors.Is(err, store.ErrNotFound) {
-			writeError(w, http.StatusUnauthorized, "authorization", "unknown key: not a "+what+" of this hub")
-			return
-		}
-		if err != nil {
-			logger(r).Error("tenant lookup failed", "err", err)
-			writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
-			return
-		}
-		h(w, r.WithContext(context.WithValue(r.Context(), tenantKey, t)), t)
-	})
-}
-
-// HashKey is how API keys are stored: hex SHA-256, never the key itself.
-func HashKey(key string) string {
-	sum := sha256.Sum256([]byte(key))
-	return hex.EncodeToString(sum[:])
 }
 
 // ErrorBody is every error answer's shape.

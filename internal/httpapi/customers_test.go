@@ -33,7 +33,7 @@ func TestCustomerReachesMercos(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const key, conn = "crm-key-0001", "crm-mercos-1"
+	const key, conn = "crm-erp-key-00000000000001", "crm-mercos-1"
 	err = hub.ApplySetup(ctx, app.Setup{
 		Tenants: []app.TenantSetup{{ID: "crm", Name: "CRM", APIKey: key, Currency: "BRL"}},
 		Connections: []domain.Connection{{ID: conn, Tenant: "crm", Platform: "mercos", Enabled: true, SecretRef: conn,

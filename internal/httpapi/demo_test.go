@@ -15,7 +15,7 @@ import (
 )
 
 // TestREADMEDemo follows the README: the demo `make run` starts (tenant demo, key
-// demo-key, demo-tray-1 and demo-tray-2 on simulated Tray stores), one stock change
+// demo.APIKey, demo-tray-1 and demo-tray-2 on simulated Tray stores), one stock change
 // posted with the README's curl, and both stores seen holding it through the SKU view.
 func TestREADMEDemo(t *testing.T) {
 	ctx := context.Background()

@@ -22,8 +22,8 @@ import (
 
 // Two tenants, each with one Tray connection on its own simulated store.
 const (
-	keyA  = "acme-key-0001"
-	keyB  = "beta-key-0001"
+	keyA  = "acme-erp-key-0000000000001"
+	keyB  = "beta-erp-key-0000000000001"
 	connA = "acme-tray-1"
 	connB = "beta-tray-1"
 )

@@ -16,6 +16,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/orders"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/secrets/keys"
 	"github.com/ponte-hub/ponte/internal/store"
 	storesqlite "github.com/ponte-hub/ponte/internal/store/sqlite"
 )
@@ -130,7 +131,7 @@ func ordersAPI(t *testing.T, f *fakeOrders) (http.Handler, *syncBuffer) {
 	}
 	t.Cleanup(func() { _ = st.Close() })
 	for id, key := range map[string]string{"acme": keyA, "beta": keyB} {
-		if err := st.PutTenant(ctx, domain.Tenant{ID: id, Name: id, APIKeyHash: httpapi.HashKey(key), Currency: "BRL"}); err != nil {
+		if err := st.PutTenant(ctx, domain.Tenant{ID: id, Name: id, APIKeyHash: keys.LegacyHash(key), Currency: "BRL"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,9 +14,9 @@ type ConnectionLister interface {
 	ListConnections(ctx context.Context, tenant string) ([]domain.Connection, error)
 }
 
-// EnabledConnections lists every tenant's enabled connections, for the jobs that visit
-// them all (reconciliation, order polling). A tenant whose connections cannot be read is
-// skipped and its error joined into the returned one, with the connections that could.
+// EnabledConnections lists every enabled tenant's enabled connections, for the jobs that
+// visit them all (reconciliation, order polling). A tenant whose connections cannot be
+// read is skipped and its error joined into the returned one, with the connections that could.
 func EnabledConnections(ctx context.Context, s ConnectionLister) ([]domain.Connection, error) {
 	tenants, err := s.ListTenants(ctx)
 	if err != nil {
@@ -25,6 +25,9 @@ func EnabledConnections(ctx context.Context, s ConnectionLister) ([]domain.Conne
 	out := []domain.Connection{}
 	var errs []error
 	for _, t := range tenants {
+		if t.Disabled {
+			continue
+		}
 		conns, err := s.ListConnections(ctx, t.ID)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("list connections of %s: %w", t.ID, err))

@@ -127,34 +127,6 @@ func (s *Store) ListConnections(ctx context.Context, tenant string) ([]domain.Co
 	return out, nil
 }
 
-// GetSecret implements platform.Secrets: in the embedded backend credentials live here.
-func (s *Store) GetSecret(ctx context.Context, ref string) (map[string]string, error) {
-	var v map[string]string
-	if err := s.getJSON(ctx, &v, `SELECT data FROM secrets WHERE ref = ?`, ref); err != nil {
-		// The ref is a name, not a value, so it is safe to put in the error.
-		return nil, fmt.Errorf("get secret %s: %w", ref, err)
-	}
-	return v, nil
-}
-
-// PutSecret implements platform.Secrets, replacing all values under ref.
-func (s *Store) PutSecret(ctx context.Context, ref string, values map[string]string) error {
-	if ref == "" {
-		return fmt.Errorf("put secret: empty ref")
-	}
-	data, err := json.Marshal(values)
-	if err != nil {
-		return fmt.Errorf("put secret %s: encode: %w", ref, err)
-	}
-	_, err = s.write.ExecContext(ctx,
-		`INSERT INTO secrets (ref, data) VALUES (?, ?) ON CONFLICT (ref) DO UPDATE SET data = excluded.data`,
-		ref, string(data))
-	if err != nil {
-		return fmt.Errorf("put secret %s: %w", ref, err)
-	}
-	return nil
-}
-
 // getJSON reads one JSON column into dst; no row is store.ErrNotFound.
 func (s *Store) getJSON(ctx context.Context, dst any, query string, args ...any) error {
 	var data string
