@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/app"
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/ingest"
+	"github.com/ponte-hub/ponte/internal/orders"
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 )
 
@@ -118,9 +120,16 @@ func seed(ctx context.Context, hub *app.Hub, sim platformsim.Simulator, o Option
 		if err != nil {
 			return nil, err
 		}
+		settings := maps.Clone(reach.Settings)
+		if settings == nil {
+			settings = map[string]string{}
+		}
+		// The bench's store sends thousands of notifications a minute: lift the cap the
+		// hub keeps on platforms that sign nothing (Tray), as a merchant this busy would.
+		settings[orders.SettingUnverifiedPerMinute] = "60000"
 		setup.Connections = append(setup.Connections, domain.Connection{
 			ID: connID, Tenant: tenant, Platform: o.Platform, Enabled: true, SecretRef: connID, Currency: "BRL",
-			Rules: domain.Rules{SyncMode: domain.SyncPriceStock}, Settings: reach.Settings,
+			Rules: domain.Rules{SyncMode: domain.SyncPriceStock}, Settings: settings,
 		})
 		setup.Secrets[connID] = reach.Secrets
 		for s := 0; s < o.SKUs; s++ {
