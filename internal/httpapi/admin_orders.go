@@ -26,8 +26,11 @@ type OrderReportItem struct {
 	ERPNumber      string                  `json:"erp_number,omitempty"`
 	ERPReason      string                  `json:"erp_reason,omitempty"`
 	Rejections     []domain.OrderRejection `json:"rejections"`
-	CreatedAt      time.Time               `json:"created_at"`
-	UpdatedAt      time.Time               `json:"updated_at"`
+	Total          domain.Money            `json:"total"`
+	// TotalMismatch says how the platform's total differs from its parts ("" when it agrees).
+	TotalMismatch string    `json:"total_mismatch,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
 }
 
 // OrderReport is the answer of GET /v1/admin/orders.
@@ -88,7 +91,8 @@ func reportItem(o domain.OrderRecord) OrderReportItem {
 	}
 	return OrderReportItem{ID: o.ID, Number: o.Number, Connection: o.ConnectionID, Platform: o.Platform, PlatformID: o.PlatformID,
 		State: o.State, PlatformStatus: o.PlatformStatus, ERPState: o.ERP.State, ERPNumber: o.ERP.OrderNumber,
-		ERPReason: o.ERP.Reason, Rejections: rej, CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
+		ERPReason: o.ERP.Reason, Rejections: rej, Total: o.Order.Total, TotalMismatch: o.Order.TotalMismatch,
+		CreatedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt}
 }
 
 // ReportList is the answer of GET /v1/admin/reports: jobs with their reports, newest first.

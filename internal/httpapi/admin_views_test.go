@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,7 +22,8 @@ func TestAdminOrderReport(t *testing.T) {
 		return []domain.OrderRejection{{Line: 0, SKU: "X", Code: code, Message: "because " + code}}
 	}
 	for _, o := range []domain.OrderRecord{
-		{ID: "ord_a1", Tenant: "acme", ConnectionID: connA, State: domain.OrderAccepted, ERP: domain.ERPHandoff{State: domain.ERPRegistered, OrderNumber: "E-1"}},
+		{ID: "ord_a1", Tenant: "acme", ConnectionID: connA, State: domain.OrderAccepted, ERP: domain.ERPHandoff{State: domain.ERPRegistered, OrderNumber: "E-1"},
+			Order: domain.Order{Total: domain.MustMoney("10.00", "BRL"), TotalMismatch: "total 10.00 differs from its parts 9.00 by 1"}},
 		{ID: "ord_a2", Tenant: "acme", ConnectionID: connA, State: domain.OrderRejected, Rejections: rej(domain.RejectUnmappedSKU)},
 		{ID: "ord_a3", Tenant: "acme", ConnectionID: connA, State: domain.OrderRejected, Rejections: rej(domain.RejectNoStock)},
 		{ID: "ord_a4", Tenant: "acme", ConnectionID: connA, State: domain.OrderRejected, Rejections: rej(domain.RejectNoStock)},
@@ -73,6 +75,10 @@ func TestAdminOrderReport(t *testing.T) {
 	next := decodeBody[httpapi.OrderReport](t, e.get(t, keyA, "/v1/admin/orders?code=no_stock&limit=1&cursor="+first.NextCursor))
 	if !slices.Equal(ids(next), []string{"ord_a4"}) {
 		t.Errorf("second page %v", ids(next))
+	}
+	a1 := decodeBody[httpapi.OrderReport](t, e.get(t, keyA, "/v1/admin/orders?state=accepted")).Orders[0]
+	if a1.Total.Amount.String() != "10" || !strings.Contains(a1.TotalMismatch, "differs from its parts") {
+		t.Errorf("report item total %v, mismatch %q: the operator must see the flag", a1.Total, a1.TotalMismatch)
 	}
 	a2 := decodeBody[httpapi.OrderReport](t, e.get(t, keyA, "/v1/admin/orders?code=unmapped_sku")).Orders[0]
 	if a2.Connection != connA || a2.PlatformStatus != "a enviar" || len(a2.Rejections) != 1 || a2.Rejections[0].Message == "" {

@@ -322,12 +322,21 @@ async function loadOrders() {
   $("orders-summary").textContent = Object.entries(rep.summary || {}).map(([k, v]) => v + " " + k).join(" · ");
   const kind = { accepted: "good", rejected: "bad", waiting: "warn", cancelled: "" };
   clear($("orders-body"), orders.length ? table(
-    ["Created", "Connection", "Platform order", "State", "Platform status", "ERP hand-off", "Why rejected"],
+    ["Created", "Connection", "Platform order", "State", "Platform status", "Total", "ERP hand-off", "Why rejected"],
     orders.map((o) => ({
       attrs: { class: o.state === "rejected" ? "bad" : "" },
       cells: [when(o.created_at), o.connection, o.platform + " " + o.platform_id + (o.number ? " (#" + o.number + ")" : ""),
-        badge(o.state, kind[o.state]), o.platform_status || "—", erpHandOff(o), rejections(o.rejections)],
+        badge(o.state, kind[o.state]), o.platform_status || "—", orderTotal(o), erpHandOff(o), rejections(o.rejections)],
     }))) : empty("No orders match."));
+}
+
+// orderTotal shows the platform's total, and a warning with the difference when it does
+// not add up from its parts.
+function orderTotal(o) {
+  const t = o.total && o.total.amount ? o.total.amount + " " + (o.total.currency || "") : "—";
+  if (!o.total_mismatch) return t;
+  return el("span", { class: "total-mismatch" }, t, " ", badge("check the amounts", "warn"),
+    el("span", { class: "muted", text: " " + o.total_mismatch }));
 }
 
 function erpHandOff(o) {
@@ -335,6 +344,7 @@ function erpHandOff(o) {
     case "registered": return badge("registered" + (o.erp_number ? " as " + o.erp_number : ""), "good");
     case "refused": return el("span", {}, badge("refused", "bad"), " ", o.erp_reason || "");
     case "pending": return badge("waiting for the ERP", "warn");
+    case "withdrawn": return el("span", { class: "muted", text: "withdrawn (cancelled before the ERP took it)" });
     default: return el("span", { class: "muted", text: "not offered" });
   }
 }
