@@ -118,8 +118,12 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 	if c.ChangesQueueURL == "" {
 		return nil, fmt.Errorf("PONTE_CHANGES_QUEUE_URL: required (or PONTE_AWS_CREATE=1)")
 	}
+	retention, err := RetentionFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	h := &Hub{Backend: "aws", Log: log}
-	h.Store = storedynamo.New(ddb, c.Table)
+	h.Store = storedynamo.New(ddb, c.Table, storedynamo.WithRetention(retention))
 	h.Secrets = secretsmanager.New(smClient, c.SecretsPrefix)
 	h.Changes = queuesqs.New(sqsClient, c.ChangesQueueURL, c.ChangesDLQURL)
 	if c.OrdersQueueURL == "" || c.EventsQueueURL == "" {

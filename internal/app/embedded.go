@@ -37,7 +37,11 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, erro
 	if err != nil {
 		return nil, err
 	}
-	st, err := storesqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	retention, err := RetentionFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	st, err := storesqlite.Open(ctx, filepath.Join(dir, "state.db"), storesqlite.WithRetention(retention))
 	if err != nil {
 		return nil, fmt.Errorf("open embedded store: %w", err)
 	}

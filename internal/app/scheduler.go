@@ -14,10 +14,13 @@ type Schedule struct {
 	// and runs them; a crashed run is resumed. First syncs waiting for a worker or
 	// crashed are worked on the same tick (and at once when the API starts one).
 	Reconcile time.Duration
+	// Purge deletes history past its retention (PONTE_RETENTION) from the embedded
+	// store, in bounded batches; DynamoDB does it by TTL.
+	Purge time.Duration
 }
 
 // DefaultSchedule suits the demo and small merchants.
-var DefaultSchedule = Schedule{OrderPoll: 15 * time.Second, Reconcile: time.Minute}
+var DefaultSchedule = Schedule{OrderPoll: 15 * time.Second, Reconcile: time.Minute, Purge: time.Hour}
 
 // RunScheduler runs the periodic jobs of `ponte serve` until ctx ends: the first round at
 // once (a restart picks up what a crash left), then on every tick. A failing job is
@@ -29,6 +32,10 @@ func (h *Hub) RunScheduler(ctx context.Context, s Schedule) {
 	if s.Reconcile <= 0 {
 		s.Reconcile = DefaultSchedule.Reconcile
 	}
+	if s.Purge <= 0 {
+		s.Purge = DefaultSchedule.Purge
+	}
+	go every(ctx, s.Purge, h.purgeExpired)
 	go every(ctx, s.Reconcile, h.reconcileDue)
 	go h.runFirstSyncs(ctx, s.Reconcile)
 	every(ctx, s.OrderPoll, h.pollOrders)
