@@ -55,7 +55,13 @@ func (a *API) postWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	size = int64(len(body))
 	rec, err := a.Orders.Receive(r.Context(), plat, conn, platform.WebhookRequest{Header: r.Header, Query: r.URL.Query(), Body: body})
+	var malformed *platform.MalformedError
 	switch {
+	case errors.As(err, &malformed) && malformed.TooLarge:
+		refuse(http.StatusRequestEntityTooLarge, malformed.Field, "too large", malformed.Error())
+	case errors.As(err, &malformed):
+		// The delivery cannot be checked at all: the error names the field, never a value.
+		refuse(http.StatusBadRequest, malformed.Field, "malformed", malformed.Error())
 	case errors.Is(err, orders.ErrUnknownConnection):
 		refuse(http.StatusNotFound, "connection", "unknown connection", "no such connection for this platform")
 	case errors.Is(err, orders.ErrTooManyUnverified):

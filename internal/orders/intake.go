@@ -83,6 +83,10 @@ func (s *Service) receive(ctx context.Context, platformName, connectionID string
 	if errors.As(err, &unparsed) {
 		return s.storeUnparsed(ctx, conn, req, unparsed)
 	}
+	var malformed *platform.MalformedError
+	if errors.As(err, &malformed) {
+		return Receipt{}, malformed // nothing checked, nothing stored: the API says 400/413
+	}
 	if err != nil {
 		return Receipt{}, fmt.Errorf("%w: %v", ErrBadSignature, err)
 	}

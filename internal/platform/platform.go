@@ -159,6 +159,24 @@ type UnparseableError struct {
 func (e *UnparseableError) Error() string { return "field " + e.Field + ": " + e.Err.Error() }
 func (e *UnparseableError) Unwrap() error { return e.Err }
 
+// MalformedError says a delivery cannot even be checked: it is too large, or the fields
+// its signature (or documented substitute) rests on are missing or unreadable. Nothing
+// about it is trusted, so it is not stored; the hub answers 413 (TooLarge) or 400 naming
+// Field, not 401, because nothing was found forged.
+type MalformedError struct {
+	Field    string
+	TooLarge bool
+	Err      error
+}
+
+func (e *MalformedError) Error() string { return "field " + e.Field + ": " + e.Err.Error() }
+func (e *MalformedError) Unwrap() error { return e.Err }
+
+// Malformed says a delivery cannot be checked because of field.
+func Malformed(field string, format string, args ...any) error {
+	return &MalformedError{Field: field, Err: fmt.Errorf(format, args...)}
+}
+
 // Unparseable wraps a parse failure of a verified delivery.
 func Unparseable(field string, format string, args ...any) error {
 	return &UnparseableError{Field: field, Err: fmt.Errorf(format, args...)}

@@ -22,7 +22,8 @@ const MaxWebhookBody = 64 << 10
 func (c *Connector) VerifyWebhook(_ context.Context, conn domain.Connection, req platform.WebhookRequest) (platform.WebhookEvent, error) {
 	const op = "verify_webhook"
 	if len(req.Body) > MaxWebhookBody {
-		return platform.WebhookEvent{}, permanent(op, "body of %d bytes exceeds %d", len(req.Body), MaxWebhookBody)
+		return platform.WebhookEvent{}, &platform.MalformedError{Field: "body", TooLarge: true,
+			Err: fmt.Errorf("%d bytes exceed Tray's %d", len(req.Body), MaxWebhookBody)}
 	}
 	storeID := strings.TrimSpace(conn.Setting("store_id", ""))
 	if storeID == "" {
@@ -30,18 +31,23 @@ func (c *Connector) VerifyWebhook(_ context.Context, conn domain.Connection, req
 	}
 	fields, err := webhookFields(req)
 	if err != nil {
-		return platform.WebhookEvent{}, permanent(op, "%v", err)
+		return platform.WebhookEvent{}, platform.Malformed("body", "%v", err)
 	}
 	// The substitute check first: until seller_id (and app_code) say the delivery is
-	// for this store, nothing else about it is trusted or reported as unparseable.
+	// for this store, nothing else about it is trusted or reported as unparseable. A
+	// delivery without them cannot be checked at all: malformed, not forged.
 	seller := fields["seller_id"]
 	if seller == "" {
-		return platform.WebhookEvent{}, permanent(op, "field seller_id is missing")
+		return platform.WebhookEvent{}, platform.Malformed("seller_id", "missing")
 	}
 	if seller != storeID {
 		return platform.WebhookEvent{}, authErr(op, "field seller_id does not match the connection's store")
 	}
-	if want := strings.TrimSpace(conn.Setting("app_code", "")); want != "" && fields["app_code"] != want {
+	want := strings.TrimSpace(conn.Setting("app_code", ""))
+	if want != "" && fields["app_code"] == "" {
+		return platform.WebhookEvent{}, platform.Malformed("app_code", "missing")
+	}
+	if want != "" && fields["app_code"] != want {
 		return platform.WebhookEvent{}, authErr(op, "field app_code does not match the connection's app")
 	}
 	// Verified from here on: a body the hub cannot read is stored and replayed later.

@@ -33,6 +33,10 @@ func TestVerifyWebhook(t *testing.T) {
 		wantErr string
 		// field is set when the delivery is verified but does not parse.
 		field string
+		// malformed names the field when the delivery cannot be checked at all (400, or
+		// 413 when tooLarge), which is not a failed check.
+		malformed string
+		tooLarge  bool
 	}{
 		{name: "form", header: form, body: good,
 			want: platform.WebhookEvent{Topic: "order/update", Resource: "order", ResourceID: "4375797"}},
@@ -44,7 +48,8 @@ func TestVerifyWebhook(t *testing.T) {
 			want: platform.WebhookEvent{Topic: "variant/delete", Resource: "variant", ResourceID: "9"}},
 		{name: "wrong seller_id", header: form, body: strings.Replace(good, "391250", "1", 1), kind: platform.Auth, wantErr: "seller_id"},
 		{name: "wrong app_code", app: "999", header: form, body: good, kind: platform.Auth, wantErr: "app_code"},
-		{name: "missing seller_id", header: form, body: "scope_id=1&scope_name=order&act=update", kind: platform.Permanent, wantErr: "seller_id is missing"},
+		{name: "missing seller_id", header: form, body: "scope_id=1&scope_name=order&act=update", malformed: "seller_id", wantErr: "missing"},
+		{name: "missing app_code when the connection checks it", app: "718", header: form, body: "seller_id=391250&scope_id=1&scope_name=order&act=update", malformed: "app_code", wantErr: "missing"},
 		{name: "missing scope_id", header: form, body: "seller_id=391250&scope_name=order&act=update", field: "scope_id", wantErr: "missing"},
 		{name: "missing act", header: form, body: "seller_id=391250&scope_id=1&scope_name=order", field: "act", wantErr: "missing"},
 		{name: "unknown act", header: form, body: "seller_id=391250&scope_id=1&scope_name=order&act=explode", field: "act", wantErr: "must be"},
@@ -54,10 +59,10 @@ func TestVerifyWebhook(t *testing.T) {
 		// Not verified yet: a wrong store's broken body is refused, never stored.
 		{name: "wrong seller_id and no scope_id", header: form, body: "seller_id=1&scope_name=order&act=update", kind: platform.Auth, wantErr: "seller_id"},
 		{name: "wrong app_code and bad act", app: "999", header: form, body: "seller_id=391250&scope_id=1&scope_name=order&act=x&app_code=718", kind: platform.Auth, wantErr: "app_code"},
-		{name: "empty body", header: form, body: "", kind: platform.Permanent, wantErr: "empty body"},
-		{name: "broken json", header: jsonH, body: `{"seller_id":`, kind: platform.Permanent, wantErr: "not a JSON object"},
-		{name: "broken form", header: form, body: "seller_id=%zz", kind: platform.Permanent, wantErr: "not form-encoded"},
-		{name: "huge body", header: form, body: good + "&pad=" + strings.Repeat("x", MaxWebhookBody), kind: platform.Permanent, wantErr: "exceeds"},
+		{name: "empty body", header: form, body: "", malformed: "body", wantErr: "empty body"},
+		{name: "broken json", header: jsonH, body: `{"seller_id":`, malformed: "body", wantErr: "not a JSON object"},
+		{name: "broken form", header: form, body: "seller_id=%zz", malformed: "body", wantErr: "not form-encoded"},
+		{name: "huge body", header: form, body: good + "&pad=" + strings.Repeat("x", MaxWebhookBody), malformed: "body", tooLarge: true, wantErr: "exceed"},
 	}
 	c := New(&memSecrets{}, Options{})
 	for _, tt := range tests {
@@ -72,6 +77,16 @@ func TestVerifyWebhook(t *testing.T) {
 			}
 			if errors.As(err, &ue) {
 				t.Fatalf("got unparseable %v before verification", err)
+			}
+			var me *platform.MalformedError
+			if tt.malformed != "" {
+				if !errors.As(err, &me) || me.Field != tt.malformed || me.TooLarge != tt.tooLarge || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %v, want malformed field %s (too large: %v) with %q", err, tt.malformed, tt.tooLarge, tt.wantErr)
+				}
+				return
+			}
+			if errors.As(err, &me) {
+				t.Fatalf("got malformed %v, want %v", err, tt.kind)
 			}
 			if tt.wantErr != "" {
 				if err == nil || kindOf(err) != tt.kind || !strings.Contains(err.Error(), tt.wantErr) {
@@ -106,7 +121,8 @@ func FuzzVerifyWebhook(f *testing.F) {
 			t.Fatalf("accepted an incomplete event %+v", ev)
 		}
 		var ue *platform.UnparseableError
-		if err != nil && !errors.As(err, &ue) && platform.AsError(err).Platform != Name {
+		var me *platform.MalformedError
+		if err != nil && !errors.As(err, &ue) && !errors.As(err, &me) && platform.AsError(err).Platform != Name {
 			t.Fatalf("unclassified error %v", err)
 		}
 	})
