@@ -56,12 +56,16 @@ func newPair(t *testing.T, c *sqs.Client, fifo bool, vis time.Duration, maxRecei
 	return New(c, qURL, dURL)
 }
 
+// TestContract runs the queue contract on every SQS server given (moto and ElasticMQ).
 func TestContract(t *testing.T) {
-	c, endpoint := client(t)
-	t.Logf("queue contract suite: SQS API at %s (moto server)", endpoint)
-	queuetest.Run(t, func(t *testing.T, cfg queuetest.Config) queue.Queue {
-		return newPair(t, c, cfg.FIFO, cfg.VisibilityTimeout, cfg.MaxReceives)
-	}, queuetest.LenientReceipts()) // SQS accepts stale handles (moto too): see package doc
+	for _, srv := range servers(t) {
+		t.Run(srv.name, func(t *testing.T) {
+			t.Logf("queue contract suite: SQS API at %s (%s)", srv.endpoint, srv.name)
+			queuetest.Run(t, func(t *testing.T, cfg queuetest.Config) queue.Queue {
+				return newPair(t, srv.client, cfg.FIFO, cfg.VisibilityTimeout, cfg.MaxReceives)
+			}, queuetest.LenientReceipts()) // SQS accepts stale handles (moto too): see package doc
+		})
+	}
 }
 
 func TestCreateQueuePairIsIdempotent(t *testing.T) {
