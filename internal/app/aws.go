@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
@@ -45,6 +45,8 @@ type AWSConfig struct {
 	Create bool
 	// NamePrefix names created resources.
 	NamePrefix string
+	// APIOptions are extra SDK middleware for every client (tests record calls with it).
+	APIOptions []func(*middleware.Stack) error
 }
 
 // AWSConfigFromEnv reads PONTE_AWS_ENDPOINT, AWS_REGION, PONTE_TABLE, PONTE_CHANGES_QUEUE_URL,
@@ -89,7 +91,9 @@ const (
 	AWSMaxReceiveCount = 20
 )
 
-// OpenAWS wires the hub to DynamoDB, SQS and Secrets Manager.
+// OpenAWS wires the hub to DynamoDB, SQS and Secrets Manager. Endpoints: c.Endpoint
+// (PONTE_AWS_ENDPOINT) sends every service to one emulator; without it the SDK's own
+// resolution applies, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> included.
 func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(c.Region)}
 	if c.Endpoint != "" {
@@ -102,13 +106,22 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load AWS config: %w", err)
 	}
-	var endpoint *string
-	if c.Endpoint != "" {
-		endpoint = aws.String(c.Endpoint)
+	cfg.APIOptions = append(cfg.APIOptions, c.APIOptions...)
+	// The one-switch override is set per client, after the SDK resolved the client's
+	// endpoint, so it wins over AWS_ENDPOINT_URL_*; without it nothing is touched, and
+	// the SDK keeps what it read from those variables (setting BaseEndpoint per client,
+	// even to nil, would erase them).
+	var ddbOpts []func(*awsdynamodb.Options)
+	var sqsOpts []func(*awssqs.Options)
+	var smOpts []func(*awssm.Options)
+	if endpoint := c.Endpoint; endpoint != "" {
+		ddbOpts = append(ddbOpts, func(o *awsdynamodb.Options) { o.BaseEndpoint = &endpoint })
+		sqsOpts = append(sqsOpts, func(o *awssqs.Options) { o.BaseEndpoint = &endpoint })
+		smOpts = append(smOpts, func(o *awssm.Options) { o.BaseEndpoint = &endpoint })
 	}
-	ddb := awsdynamodb.NewFromConfig(cfg, func(o *awsdynamodb.Options) { o.BaseEndpoint = endpoint })
-	sqsClient := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = endpoint })
-	smClient := awssm.NewFromConfig(cfg, func(o *awssm.Options) { o.BaseEndpoint = endpoint })
+	ddb := awsdynamodb.NewFromConfig(cfg, ddbOpts...)
+	sqsClient := awssqs.NewFromConfig(cfg, sqsOpts...)
+	smClient := awssm.NewFromConfig(cfg, smOpts...)
 
 	if c.Create {
 		if err := createAWS(ctx, &c, ddb, sqsClient); err != nil {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/shopspring/decimal"
 
 	"github.com/ponte-hub/ponte/internal/app"
@@ -32,13 +33,17 @@ import (
 	"github.com/ponte-hub/ponte/internal/platform/platformsim"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
 	"github.com/ponte-hub/ponte/internal/queue"
+	"github.com/ponte-hub/ponte/internal/topology"
 )
 
 // The ids the sample events under events/ use.
 const (
 	demoTenant = "demo"
-	demoKey    = "demo-key"
+	demoKey    = "demo-erp-key-for-local-use-only"
 	demoConn   = "demo-tray-1"
+	// demoSecret follows the deployed naming, <platform>/<connection>: push-tray's role
+	// may read only secrets under tray/.
+	demoSecret = "tray/" + demoConn
 	demoSKU    = "DEMO-1"
 	demoStore  = "store1"
 	demoProd   = "101"
@@ -69,17 +74,26 @@ func unique(prefix string) string {
 // openAWS creates a hub with its own table, queues and secrets prefix on the emulator.
 func openAWS(t *testing.T) *app.Hub {
 	t.Helper()
+	hub, _ := openAWSWith(t, nil)
+	return hub
+}
+
+// openAWSWith is openAWS with extra SDK middleware; it also returns the name every
+// created resource starts with (table, queues, secrets prefix).
+func openAWSWith(t *testing.T, apiOptions []func(*middleware.Stack) error) (*app.Hub, string) {
+	t.Helper()
 	endpoint := awsEndpoint(t)
 	name := unique("ponte-test")
 	hub, err := app.OpenAWS(context.Background(), app.AWSConfig{
 		Endpoint: endpoint, Region: "us-east-1", Create: true, NamePrefix: name, Table: name,
 		PushQueueURLs: map[string]string{}, PushDLQURLs: map[string]string{}, SecretsPrefix: name + "/",
+		APIOptions: apiOptions,
 	}, quietLogger())
 	if err != nil {
 		t.Fatalf("open AWS hub on %s: %v", endpoint, err)
 	}
 	t.Cleanup(func() { _ = hub.Close() })
-	return hub
+	return hub, name
 }
 
 func openEmbedded(t *testing.T) *app.Hub {
@@ -93,7 +107,7 @@ func openEmbedded(t *testing.T) *app.Hub {
 }
 
 // seedDemo starts a simulated Tray store and seeds what the sample events expect:
-// tenant demo (key demo-key), connection demo-tray-1 on it, DEMO-1 mapped to product 101
+// tenant demo (key demoKey), connection demo-tray-1 on it, DEMO-1 mapped to product 101
 // and known through a product change.
 func seedDemo(t *testing.T, hub *app.Hub) *traysim.Server {
 	t.Helper()
@@ -110,10 +124,10 @@ func seedDemo(t *testing.T, hub *app.Hub) *traysim.Server {
 	err = hub.ApplySetup(ctx, app.Setup{
 		Tenants: []app.TenantSetup{{ID: demoTenant, Name: "Demo merchant", APIKey: demoKey, Currency: "BRL"}},
 		Connections: []domain.Connection{{
-			ID: demoConn, Tenant: demoTenant, Platform: "tray", Enabled: true, SecretRef: demoConn, Currency: "BRL",
+			ID: demoConn, Tenant: demoTenant, Platform: "tray", Enabled: true, SecretRef: demoSecret, Currency: "BRL",
 			Settings: map[string]string{"api_address": traysim.APIAddress(base, demoStore), "store_id": "1001", "rate_limit_per_min": "600"},
 		}},
-		Secrets:  map[string]map[string]string{demoConn: {"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}},
+		Secrets:  map[string]map[string]string{demoSecret: {"consumer_key": cfg.ConsumerKey, "consumer_secret": cfg.ConsumerSecret, "code": cfg.Code}},
 		Mappings: []domain.Mapping{{ConnectionID: demoConn, SKU: demoSKU, ProductID: demoProd}},
 	})
 	if err != nil {
@@ -177,10 +191,17 @@ func asDelivered(ev events.SQSEvent, m queue.Message) events.SQSEvent {
 func TestFunctionsOnAWS(t *testing.T) {
 	endpoint := awsEndpoint(t)
 	t.Logf("lambda handlers against AWS APIs at %s (moto server)", endpoint)
-	hub := openAWS(t)
+	hub, calls, names := openAWSRecorded(t)
+	// Every AWS call each handler made is one its deployed role grants; checked even
+	// when a flow stops early, for the calls made until then.
+	t.Cleanup(func() {
+		checkCallsGranted(t, topology.Default(), names, calls.Calls(),
+			"erp-api", "fanout", "push-tray", "reconcile", "webhooks", "orders", "events", "order-poll")
+	})
 	sim := seedDemo(t, hub)
 	runFunctions(t, hub, sim)
 	runOrderFunctions(t, hub, sim)
+	runOperatorPages(t, hub)
 }
 
 func TestFunctionsOnEmbedded(t *testing.T) {
@@ -188,6 +209,7 @@ func TestFunctionsOnEmbedded(t *testing.T) {
 	sim := seedDemo(t, hub)
 	runFunctions(t, hub, sim)
 	runOrderFunctions(t, hub, sim)
+	runOperatorPages(t, hub)
 }
 
 // runFunctions runs each Lambda handler on its sample event and checks the real effects:
@@ -195,12 +217,13 @@ func TestFunctionsOnEmbedded(t *testing.T) {
 // it, and a push for a connection that no longer exists is dead-lettered.
 func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	ctx := context.Background()
-	httpFn := hub.HTTPFunction()
-	fanoutFn := hub.FanoutFunction()
-	pushFn, err := hub.PushFunction("tray")
+	httpFn := as("erp-api", hub.HTTPFunction())
+	fanoutFn := as("fanout", hub.FanoutFunction())
+	trayFn, err := hub.PushFunction("tray")
 	if err != nil {
 		t.Fatal(err)
 	}
+	pushFn := as("push-tray", trayFn)
 	pushQ := hub.PushQueues["tray"]
 
 	// ERP API: the batch in post-changes.json is accepted and stored.
@@ -306,7 +329,7 @@ func runFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 
 	// Reconcile: the store lost the stock behind the hub's back; the scheduled run finds
 	// the drift and queues the correction, and the push function writes 7 again.
-	reconcileFn := hub.ReconcileFunction()
+	reconcileFn := as("reconcile", hub.ReconcileFunction())
 	sched := loadEvent[app.ReconcileEvent](t, "reconcile/schedule.json")
 	if in, err := json.Marshal(sched); err != nil || string(in) != `{"connection":"*"}` {
 		t.Fatalf("schedule event %s (%v), want the input topology gives the schedule", in, err)
@@ -402,11 +425,18 @@ func runOrderFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	erpSrv := httptest.NewServer(erp)
 	t.Cleanup(erpSrv.Close)
 	const whsec = "whsec_cG9udGUtdGVzdC1rZXktMDEyMzQ1Njc4OWFiY2RlZiE="
+	// The setup is the whole truth (what it leaves out is disabled): the connection seeded
+	// earlier is listed again beside the new endpoint.
+	conn, err := hub.Store.GetConnection(ctx, demoConn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// On AWS the events function may read only secrets under <prefix>webhooks/.
-	err := hub.ApplySetup(ctx, app.Setup{
+	err = hub.ApplySetup(ctx, app.Setup{
 		Tenants: []app.TenantSetup{{ID: demoTenant, Name: "Demo merchant", APIKey: demoKey, Currency: "BRL",
 			Endpoints: []domain.WebhookEndpoint{{ID: "demo-erp", URL: erpSrv.URL, SecretRef: "webhooks/demo-erp"}}}},
-		Secrets: map[string]map[string]string{"webhooks/demo-erp": {"secret": whsec}},
+		Connections: []domain.Connection{conn},
+		Secrets:     map[string]map[string]string{"webhooks/demo-erp": {"secret": whsec}},
 	})
 	if err != nil {
 		t.Fatalf("apply endpoint setup: %v", err)
@@ -430,7 +460,7 @@ func runOrderFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	if got.Encode() != want.Encode() || hookEv.Headers["content-type"] != placed.Header.Get("Content-Type") {
 		t.Fatalf("sample delivery %q (%s), Tray sends %q (%s)", got.Encode(), hookEv.Headers["content-type"], want.Encode(), placed.Header.Get("Content-Type"))
 	}
-	httpFn := hub.HTTPFunction()
+	httpFn := as("webhooks", hub.HTTPFunction())
 	resp, err := httpFn(ctx, hookEv)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("webhooks function: %d %s (%v)", resp.StatusCode, resp.Body, err)
@@ -456,7 +486,7 @@ func runOrderFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	}
 
 	// Orders: the worker fetches order 5001, accepts it and reserves the unit.
-	ordersFn := hub.OrdersFunction()
+	ordersFn := as("orders", hub.OrdersFunction())
 	if r, err := ordersFn(ctx, ordersEv); err != nil || len(r.BatchItemFailures) != 0 {
 		t.Fatalf("orders function: %+v %v", r, err)
 	}
@@ -479,7 +509,7 @@ func runOrderFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	_ = drain(t, hub.OrderQueue) // the "received" write-back; not this test's subject
 
 	// Events: the published event and the sample both reach the endpoint, signed.
-	eventsFn := hub.EventsFunction()
+	eventsFn := as("events", hub.EventsFunction())
 	for _, ev := range []events.SQSEvent{
 		asDelivered(loadEvent[events.SQSEvent](t, "events/order-accepted.json"), *accepted),
 		loadEvent[events.SQSEvent](t, "events/order-accepted.json"),
@@ -525,7 +555,7 @@ func runOrderFunctions(t *testing.T, hub *app.Hub, sim *traysim.Server) {
 	}
 
 	// Order poll: no Mercos connection to poll and no delivery left unprocessed.
-	pollFn := hub.OrderPollFunction()
+	pollFn := as("order-poll", hub.OrderPollFunction())
 	out, err := pollFn(ctx, loadEvent[struct{}](t, "order-poll/schedule.json"))
 	if err != nil || out.Polled != 0 || out.Swept != 0 {
 		t.Fatalf("order-poll function: %+v %v", out, err)

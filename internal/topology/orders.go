@@ -7,7 +7,7 @@ import "time"
 // function that runs the order use case may move reservations (changes queue), queue
 // its own follow-up work (orders queue) and publish order events (events queue).
 func orderFunctions(platformNames []string, env []EnvVar, table Permission,
-	secretsOf func([]string, ...string) Permission, send func(...string) Permission, consume func(string) Permission,
+	secretsOf func([]string, ...string) Permission, send func(...string) []QueueUse, consume func(string) QueueUse,
 ) []Function {
 	platformSecrets := func(actions []string) []Permission {
 		if len(platformNames) == 0 {
@@ -20,7 +20,8 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// stores it and queues it; short, like erp-api, because platforms time out fast.
 	hook := function(WebhooksID, "webhooks", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
 	hook.Description = "Ponte platform webhooks: verify, store, queue order deliveries"
-	hook.Permissions = append(hook.Permissions, table, send(OrdersQueueID))
+	hook.QueueUses = send(OrdersQueueID)
+	hook.Permissions = append(hook.Permissions, table)
 	hook.Permissions = append(hook.Permissions, platformSecrets(SecretReadActions)...)
 
 	// orders: fetches thin orders and writes statuses back with the platform's
@@ -28,8 +29,8 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// releases, and dead-letters to its DLQ.
 	ord := function(OrdersID, "orders", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: OrdersQueueID, BatchSize: 10}, env)
 	ord.Description = "Ponte orders: deliveries, write-backs, reservation releases"
-	ord.Permissions = append(ord.Permissions, table, consume(OrdersQueueID),
-		send(OrdersDLQID, OrdersQueueID, ChangesQueueID, EventsQueueID))
+	ord.QueueUses = append([]QueueUse{consume(OrdersQueueID)}, send(OrdersQueueID, ChangesQueueID, EventsQueueID)...)
+	ord.Permissions = append(ord.Permissions, table)
 	ord.Permissions = append(ord.Permissions, platformSecrets(SecretWriteActions)...)
 
 	// events: signs and posts outgoing webhooks. Endpoint signing secrets live under
@@ -39,15 +40,15 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// endpoint costs one request timeout, not a batch of them.
 	ev := function(EventsID, "events", 256, EventsTimeout, Trigger{Kind: TriggerQueue, Queue: EventsQueueID, BatchSize: 1}, env)
 	ev.Description = "Ponte outgoing webhooks: signed order events (FIFO per endpoint)"
-	ev.Permissions = append(ev.Permissions, table, consume(EventsQueueID),
-		send(EventsDLQID, OrdersQueueID, ChangesQueueID, EventsQueueID),
-		secretsOf(SecretReadActions, "webhooks"))
+	ev.QueueUses = append([]QueueUse{consume(EventsQueueID)}, send(OrdersQueueID, ChangesQueueID, EventsQueueID)...)
+	ev.Permissions = append(ev.Permissions, table, secretsOf(SecretReadActions, "webhooks"))
 
 	// order-poll: takes orders from platforms without webhooks (Mercos) and re-queues
 	// deliveries a crash left unqueued; polling may refresh tokens.
 	poll := function(OrderPollID, "order-poll", 256, OrderPollTimeout, Trigger{Kind: TriggerSchedule}, env)
 	poll.Description = "Ponte order poll: platforms without webhooks, stalled deliveries"
-	poll.Permissions = append(poll.Permissions, table, send(OrdersQueueID))
+	poll.QueueUses = send(OrdersQueueID)
+	poll.Permissions = append(poll.Permissions, table)
 	poll.Permissions = append(poll.Permissions, platformSecrets(SecretWriteActions)...)
 
 	return []Function{hook, ord, ev, poll}

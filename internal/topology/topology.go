@@ -12,12 +12,16 @@
 package topology
 
 import (
+	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/platforms"
+	queuesqs "github.com/ponte-hub/ponte/internal/queue/sqs"
+	storedynamo "github.com/ponte-hub/ponte/internal/store/dynamodb"
 )
 
 // Deploy-wide constants shared by every function.
@@ -164,6 +168,16 @@ type Permission struct {
 	Resources []Ref
 }
 
+// QueueUse is what a function's code does with one queue pair: the methods of the queue
+// port it calls (internal/queue/sqs.MethodGrants turns each into IAM actions on the queue
+// or its DLQ), and whether Lambda polls the queue for it (the event source mapping's own
+// actions, sqs.ConsumerGrants).
+type QueueUse struct {
+	Queue    string // LogicalID of the work queue
+	Methods  []string
+	Consumer bool
+}
+
 // Function is one Lambda function.
 type Function struct {
 	Named
@@ -175,6 +189,9 @@ type Function struct {
 	Timeout  time.Duration
 	Trigger  Trigger
 	Env      []EnvVar
+	// QueueUses are the queue-port calls the function's code makes; with the table and
+	// secrets statements they are all its role grants. Permissions is derived from them.
+	QueueUses []QueueUse
 	// Permissions are the function's only IAM statements: nothing else is granted.
 	Permissions []Permission
 	// LogGroup is the function's log group, created by the stack with the operator's retention.
@@ -256,30 +273,13 @@ const (
 	OrderPollTimeout = 50 * time.Second
 )
 
-// Data-plane actions on the table: what internal/store/dynamodb calls (TransactWriteItems
-// is authorised per item as Put/Update/Delete/ConditionCheckItem).
-var tableActions = []string{
-	"dynamodb:BatchGetItem",
-	"dynamodb:ConditionCheckItem",
-	"dynamodb:DeleteItem",
-	"dynamodb:GetItem",
-	"dynamodb:PutItem",
-	"dynamodb:Query",
-	"dynamodb:UpdateItem",
-}
+// consumerMethods are what internal/worker.SQSBatch calls on the queue it consumes:
+// Retry (a wait hint or backoff) and DeadLetter (a permanent failure); Lambda deletes.
+var consumerMethods = []string{"Retry", "DeadLetter"}
 
-// ConsumeActions are what the Lambda event source mapping needs on its queue, plus
-// ChangeMessageVisibility, which the workers use to retry after a platform's wait hint.
-var ConsumeActions = []string{
-	"sqs:ChangeMessageVisibility",
-	"sqs:DeleteMessage",
-	"sqs:GetQueueAttributes",
-	"sqs:ReceiveMessage",
-}
-
-// SendActions are what queue/sqs needs to enqueue and to dead-letter (SendMessageBatch is
-// authorised as SendMessage).
-var SendActions = []string{"sqs:SendMessage"}
+// operatorMethods are what the operator's pages call on every queue: /v1/admin/queues
+// (Stats), /v1/admin/failures (ListDead) and /v1/admin/failures/retry (Redrive).
+var operatorMethods = []string{"Stats", "ListDead", "Redrive"}
 
 // SecretReadActions and SecretWriteActions: connectors read credentials and write
 // refreshed tokens back in place (secretsmanager.PutSecret).
@@ -376,7 +376,8 @@ func New(platformNames []string) Topology {
 		EnvVar{Name: "PONTE_LOG_LEVEL", Value: Ref{Kind: RefLiteral, Value: "info"}})
 	// AWS_REGION is set by Lambda itself (reserved: a function may not declare it).
 
-	table := Permission{Actions: tableActions, Resources: []Ref{{Kind: RefTableArn}, {Kind: RefTableIndexes}}}
+	// Every function opens the whole store: the table's data actions on it and its index.
+	table := Permission{Actions: storedynamo.DataActions(), Resources: []Ref{{Kind: RefTableArn}, {Kind: RefTableIndexes}}}
 	secretsOf := func(actions []string, ps ...string) Permission {
 		perm := Permission{Actions: actions}
 		for _, p := range ps {
@@ -384,24 +385,39 @@ func New(platformNames []string) Topology {
 		}
 		return perm
 	}
-	send := func(ids ...string) Permission {
-		perm := Permission{Actions: SendActions}
+	send := func(ids ...string) []QueueUse {
+		var uses []QueueUse
 		for _, id := range ids {
-			perm.Resources = append(perm.Resources, Ref{Kind: RefQueueArn, ID: id})
+			uses = append(uses, QueueUse{Queue: id, Methods: []string{"Send"}})
 		}
-		return perm
+		return uses
 	}
-	consume := func(id string) Permission {
-		return Permission{Actions: ConsumeActions, Resources: []Ref{{Kind: RefQueueArn, ID: id}}}
+	consume := func(id string) QueueUse {
+		return QueueUse{Queue: id, Methods: consumerMethods, Consumer: true}
+	}
+	var workQueues []string
+	for _, q := range t.Queues {
+		if q.DLQ != "" {
+			workQueues = append(workQueues, q.LogicalID)
+		}
+	}
+	operator := func() []QueueUse {
+		var uses []QueueUse
+		for _, id := range workQueues {
+			uses = append(uses, QueueUse{Queue: id, Methods: operatorMethods})
+		}
+		return uses
 	}
 
 	// erp-api: ERP changes in (sends to changes), the ERP's order pull and ack, admin
 	// views. An ack or an order_status change moves reservations (changes), schedules
 	// releases and write-backs (orders) and publishes order events (events). The SKU view
-	// reads the platform back, hence read access to every platform's secrets.
+	// reads the platform back, hence read access to every platform's secrets. The
+	// operator's queue pages read, peek and redrive every queue pair.
 	erp := function(ErpAPIID, "erp-api", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
 	erp.Description = "Ponte HTTP API: ERP changes and orders, admin"
-	erp.Permissions = append(erp.Permissions, table, send(ChangesQueueID, OrdersQueueID, EventsQueueID))
+	erp.QueueUses = append(send(ChangesQueueID, OrdersQueueID, EventsQueueID), operator()...)
+	erp.Permissions = append(erp.Permissions, table)
 	if len(platformNames) > 0 {
 		erp.Permissions = append(erp.Permissions, secretsOf(SecretReadActions, platformNames...))
 	}
@@ -410,11 +426,12 @@ func New(platformNames []string) Topology {
 	// fanout: consumes changes, dead-letters to its DLQ, queues pushes on every platform.
 	fan := function(FanoutID, "fanout", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: ChangesQueueID, BatchSize: 10}, env)
 	fan.Description = "Ponte fan-out: desired state per connection, queues pushes"
-	pushQueues := []string{ChangesDLQID}
+	var pushQueues []string
 	for _, p := range platformNames {
 		pushQueues = append(pushQueues, PushQueueID(p))
 	}
-	fan.Permissions = append(fan.Permissions, table, consume(ChangesQueueID), send(pushQueues...))
+	fan.QueueUses = append([]QueueUse{consume(ChangesQueueID)}, send(pushQueues...)...)
+	fan.Permissions = append(fan.Permissions, table)
 	t.Functions = append(t.Functions, fan)
 
 	// push-<platform>: consumes its FIFO queue, dead-letters to its DLQ, calls the
@@ -423,7 +440,8 @@ func New(platformNames []string) Topology {
 		f := function(PushFunctionID(p), "push-"+p, 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10}, env)
 		f.Platform = p
 		f.Description = "Ponte push to " + p + " (FIFO, one store at a time)"
-		f.Permissions = append(f.Permissions, table, consume(PushQueueID(p)), send(PushDLQID(p)), secretsOf(SecretWriteActions, p))
+		f.QueueUses = []QueueUse{consume(PushQueueID(p))}
+		f.Permissions = append(f.Permissions, table, secretsOf(SecretWriteActions, p))
 		t.Functions = append(t.Functions, f)
 	}
 
@@ -431,17 +449,16 @@ func New(platformNames []string) Topology {
 	// drift by queueing pushes (functions/reconcile, internal/reconcile).
 	rec := function(ReconcileID, "reconcile", 512, 5*time.Minute, Trigger{Kind: TriggerSchedule}, env)
 	rec.Description = "Ponte reconciliation: reads platforms back, corrects drift"
-	recPerms := []Permission{table}
+	rec.QueueUses = send(pushQueues...)
+	rec.Permissions = append(rec.Permissions, table)
 	if len(platformNames) > 0 {
-		var pq []string
-		for _, p := range platformNames {
-			pq = append(pq, PushQueueID(p))
-		}
-		recPerms = append(recPerms, send(pq...), secretsOf(SecretWriteActions, platformNames...))
+		rec.Permissions = append(rec.Permissions, secretsOf(SecretWriteActions, platformNames...))
 	}
-	rec.Permissions = append(rec.Permissions, recPerms...)
 	t.Functions = append(t.Functions, rec)
 	t.Functions = append(t.Functions, orderFunctions(platformNames, env, table, secretsOf, send, consume)...)
+	for i := range t.Functions {
+		t.Functions[i].Permissions = append(t.Functions[i].Permissions, mustQueuePermissions(t.Functions[i].QueueUses)...)
+	}
 
 	t.Routes = []Route{
 		{Method: "POST", Path: "/v1/erp/changes", Function: ErpAPIID},
@@ -591,3 +608,51 @@ func (t Topology) OutputEnv() []EnvVar {
 	sort.Slice(out, func(i, j int) bool { return OutputID(out[i].Name) < OutputID(out[j].Name) })
 	return out
 }
+
+// mustQueuePermissions turns a function's queue uses into IAM statements, one per set of
+// actions, each on every queue (or DLQ) that needs exactly that set. A method unknown to
+// the SQS adapter is a mistake in this file, caught by every test that builds a topology.
+func mustQueuePermissions(uses []QueueUse) []Permission {
+	actions := map[string][]string{} // queue LogicalID -> actions
+	var order []string
+	add := func(id, action string) {
+		if _, ok := actions[id]; !ok {
+			order = append(order, id)
+		}
+		actions[id] = append(actions[id], action)
+	}
+	for _, u := range uses {
+		grants, unknown := queuesqs.GrantsFor(u.Methods...)
+		if len(unknown) > 0 {
+			panic(fmt.Sprintf("topology: queue %s: methods %v are not in sqs.MethodGrants", u.Queue, unknown))
+		}
+		if u.Consumer {
+			grants = append(grants, queuesqs.ConsumerGrants...)
+		}
+		for _, g := range grants {
+			id := u.Queue
+			if g.On == queuesqs.OnDLQ {
+				id = dlqOf(u.Queue)
+			}
+			add(id, g.Action)
+		}
+	}
+	var perms []Permission
+	bySet := map[string]int{}
+	for _, id := range order {
+		acts := slices.Compact(slices.Sorted(slices.Values(actions[id])))
+		key := strings.Join(acts, ",")
+		i, ok := bySet[key]
+		if !ok {
+			i = len(perms)
+			bySet[key] = i
+			perms = append(perms, Permission{Actions: acts})
+		}
+		perms[i].Resources = append(perms[i].Resources, Ref{Kind: RefQueueArn, ID: id})
+	}
+	return perms
+}
+
+// dlqOf names a work queue's dead-letter queue by the LogicalID convention queuePair uses
+// (ChangesQueue -> ChangesDLQ, PushTrayQueue -> PushTrayDLQ).
+func dlqOf(queueID string) string { return strings.TrimSuffix(queueID, "Queue") + "DLQ" }

@@ -191,21 +191,33 @@ func TestPermissionsNameOnlyTheFunctionsResources(t *testing.T) {
 	topo := New([]string{"shopify", "tray"})
 	table := func() []grant {
 		var g []grant
-		for _, a := range tableActions {
+		for _, a := range storedynamo.DataActions() {
 			g = append(g, grant{a, "table-arn"}, grant{a, "table-indexes"})
 		}
 		return g
 	}
 	logs := []grant{{"logs:CreateLogStream", "log-group-arn"}, {"logs:PutLogEvents", "log-group-arn"}}
-	send := func(ids ...string) (g []grant) {
-		for _, id := range ids {
-			g = append(g, grant{"sqs:SendMessage", "queue-arn:" + id})
+	on := func(id string, actions ...string) (g []grant) {
+		for _, a := range actions {
+			g = append(g, grant{"sqs:" + a, "queue-arn:" + id})
 		}
 		return g
 	}
-	consume := func(id string) (g []grant) {
-		for _, a := range ConsumeActions {
-			g = append(g, grant{a, "queue-arn:" + id})
+	send := func(ids ...string) (g []grant) {
+		for _, id := range ids {
+			g = append(g, on(id, "SendMessage")...)
+		}
+		return g
+	}
+	// Lambda's polling, the worker's Retry (visibility) and DeadLetter (copy, delete).
+	consume := func(id, dlq string) []grant {
+		return append(on(id, "ChangeMessageVisibility", "DeleteMessage", "GetQueueAttributes", "ReceiveMessage"), send(dlq)...)
+	}
+	// The operator's pages: Stats on both, ListDead and Redrive (peek, move back, delete).
+	operate := func(pairs ...[2]string) (g []grant) {
+		for _, p := range pairs {
+			g = append(g, on(p[0], "GetQueueAttributes", "SendMessage")...)
+			g = append(g, on(p[1], "ChangeMessageVisibility", "DeleteMessage", "GetQueueAttributes", "ReceiveMessage")...)
 		}
 		return g
 	}
@@ -223,16 +235,18 @@ func TestPermissionsNameOnlyTheFunctionsResources(t *testing.T) {
 		fn   string
 		want [][]grant
 	}{
-		{ErpAPIID, [][]grant{logs, table(), send(ChangesQueueID, OrdersQueueID, EventsQueueID), secrets(false, "shopify", "tray")}},
-		{FanoutID, [][]grant{logs, table(), consume(ChangesQueueID), send(ChangesDLQID, PushQueueID("shopify"), PushQueueID("tray"))}},
-		{PushFunctionID("tray"), [][]grant{logs, table(), consume(PushQueueID("tray")), send(PushDLQID("tray")), secrets(true, "tray")}},
-		{PushFunctionID("shopify"), [][]grant{logs, table(), consume(PushQueueID("shopify")), send(PushDLQID("shopify")), secrets(true, "shopify")}},
+		{ErpAPIID, [][]grant{logs, table(), send(ChangesQueueID, OrdersQueueID, EventsQueueID), secrets(false, "shopify", "tray"),
+			operate([2]string{ChangesQueueID, ChangesDLQID}, [2]string{OrdersQueueID, OrdersDLQID}, [2]string{EventsQueueID, EventsDLQID},
+				[2]string{PushQueueID("shopify"), PushDLQID("shopify")}, [2]string{PushQueueID("tray"), PushDLQID("tray")})}},
+		{FanoutID, [][]grant{logs, table(), consume(ChangesQueueID, ChangesDLQID), send(PushQueueID("shopify"), PushQueueID("tray"))}},
+		{PushFunctionID("tray"), [][]grant{logs, table(), consume(PushQueueID("tray"), PushDLQID("tray")), secrets(true, "tray")}},
+		{PushFunctionID("shopify"), [][]grant{logs, table(), consume(PushQueueID("shopify"), PushDLQID("shopify")), secrets(true, "shopify")}},
 		{ReconcileID, [][]grant{logs, table(), send(PushQueueID("shopify"), PushQueueID("tray")), secrets(true, "shopify", "tray")}},
 		{WebhooksID, [][]grant{logs, table(), send(OrdersQueueID), secrets(false, "shopify", "tray")}},
-		{OrdersID, [][]grant{logs, table(), consume(OrdersQueueID),
-			send(OrdersDLQID, OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(true, "shopify", "tray")}},
-		{EventsID, [][]grant{logs, table(), consume(EventsQueueID),
-			send(EventsDLQID, OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(false, "webhooks")}},
+		{OrdersID, [][]grant{logs, table(), consume(OrdersQueueID, OrdersDLQID),
+			send(OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(true, "shopify", "tray")}},
+		{EventsID, [][]grant{logs, table(), consume(EventsQueueID, EventsDLQID),
+			send(OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(false, "webhooks")}},
 		{OrderPollID, [][]grant{logs, table(), send(OrdersQueueID), secrets(true, "shopify", "tray")}},
 	}
 	if len(cases) != len(topo.Functions) {
