@@ -3,6 +3,7 @@
 # DynamoDB and SQS wire APIs, used by the AWS adapters' contract suites.
 #   scripts/aws-emulator.sh start   -> prints the endpoint; idempotent
 #   scripts/aws-emulator.sh stop
+#   scripts/aws-emulator.sh status  -> exit 0 when the server this script started is running
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -48,5 +49,6 @@ stop() {
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  status) running ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
 esac
