@@ -76,8 +76,8 @@ func (m material) load(log *slog.Logger) (value, origin string, err error) {
 		_ = os.Remove(m.defaultFile)
 		return "", "", fmt.Errorf("write %s file %s: %w", m.name, m.defaultFile, err)
 	}
-	log.Warn("generated a "+m.name+" file: keep it with the data directory and back it up ("+m.env+" or "+m.fileEnv+" to bring your own)",
-		"path", m.defaultFile)
+	log.Warn("generated a "+m.name+" file: what it protects is unreadable without it, so back it up, apart from the data; "+
+		m.env+" or "+m.fileEnv+" bring your own", "path", m.defaultFile)
 	return v, m.defaultFile, nil
 }
 

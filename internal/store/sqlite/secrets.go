@@ -82,6 +82,17 @@ func (s *Store) SealSecrets(ctx context.Context, ring *keys.Keyring) (sealed *Se
 		}
 		resealed++
 	}
+	if resealed > 0 {
+		// SQLite leaves a rewritten row's old bytes in free space and in the WAL: rebuild
+		// the file and empty the WAL, so no plain-text credential (or value under a retired
+		// key) survives on disk. Once per migration or rotation, at start.
+		if _, err := s.write.ExecContext(ctx, `VACUUM`); err != nil {
+			return nil, resealed, fmt.Errorf("seal secrets: vacuum: %w", err)
+		}
+		if _, err := s.write.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+			return nil, resealed, fmt.Errorf("seal secrets: checkpoint: %w", err)
+		}
+	}
 	return ss, resealed, nil
 }
 
