@@ -102,8 +102,8 @@ func (s Setup) Validate() error {
 	conns := map[string]bool{}
 	for i, c := range s.Connections {
 		switch {
-		case c.ID == "":
-			return fmt.Errorf("connections[%d].id: required", i)
+		case domain.ValidateConnectionID(c.ID) != nil:
+			return fmt.Errorf("connections[%d].id: %w", i, domain.ValidateConnectionID(c.ID))
 		case conns[c.ID]:
 			return fmt.Errorf("connections[%d].id: %q is declared twice", i, c.ID)
 		case !tenants[c.Tenant]:
