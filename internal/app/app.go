@@ -23,6 +23,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/push"
 	"github.com/ponte-hub/ponte/internal/queue"
+	"github.com/ponte-hub/ponte/internal/queue/inbox"
 	"github.com/ponte-hub/ponte/internal/reconcile"
 	"github.com/ponte-hub/ponte/internal/secrets/keys"
 	"github.com/ponte-hub/ponte/internal/store"
@@ -75,6 +76,20 @@ var DefaultWorkers = Workers{Fanout: 4, Push: 8, Orders: 4, Batch: 50, HandleTim
 // wire builds the use cases once the backend pieces are set.
 func (h *Hub) wire() {
 	now := time.Now
+	// Every dead letter is filed in the store's index under its tenant and connection
+	// (the failure inbox) before it leaves its queue, whoever dead-letters it.
+	failures := &inbox.Inbox{Index: h.Store, Queues: map[string]queue.Queue{}, Log: h.Log}
+	filing := func(q queue.Queue) queue.Queue {
+		if q == nil {
+			return nil
+		}
+		failures.Queues[q.Name()] = q
+		return failures.Wrap(q)
+	}
+	h.Changes, h.OrderQueue, h.EventQueue = filing(h.Changes), filing(h.OrderQueue), filing(h.EventQueue)
+	for p, q := range h.PushQueues {
+		h.PushQueues[p] = filing(q)
+	}
 	h.Ingest = &ingest.Service{Store: h.Store, Changes: h.Changes, Now: now}
 	senders := make(map[string]fanout.Sender, len(h.PushQueues))
 	for name, q := range h.PushQueues {

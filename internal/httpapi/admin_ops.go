@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strconv"
 
 	"github.com/ponte-hub/ponte/internal/domain"
-	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -21,11 +19,9 @@ type OpsStore interface {
 	MappingByPlatformID(ctx context.Context, connectionID, productID, variantID string) (domain.Mapping, error)
 	ListOrders(ctx context.Context, tenant string, f store.OrderFilter, cursor string, limit int) ([]domain.OrderRecord, string, error)
 	ListJobs(ctx context.Context, tenant, kind, connectionID string, limit int) ([]store.Job, error)
+	// The dead-letter index: the failure inbox (admin_queues.go).
+	store.DeadLetterStore
 }
-
-// maxDeadScan bounds how many dead letters one queue yields per request: queues are
-// shared by tenants, so filtering by tenant happens after reading.
-const maxDeadScan = 1000
 
 // opsOn answers 404 when the hub runs without the operator's dependencies.
 func (a *API) opsOn(h func(http.ResponseWriter, *http.Request, domain.Tenant)) func(http.ResponseWriter, *http.Request, domain.Tenant) {
@@ -76,51 +72,4 @@ func queryLimit(w http.ResponseWriter, r *http.Request, def, max int) (int, bool
 		return 0, false
 	}
 	return n, true
-}
-
-// msgKeys are the keys every queue body carries in some combination: push messages
-// (tenant, connection, sku/customer), fan-out messages (tenant, sku), order messages
-// (tenant, connection, delivery/order) and event deliveries (tenant, endpoint).
-type msgKeys struct {
-	Tenant     string `json:"tenant"`
-	Connection string `json:"connection"`
-	Kind       string `json:"kind"`
-	SKU        string `json:"sku"`
-	Customer   string `json:"customer"`
-	Order      string `json:"order"`
-	Delivery   string `json:"delivery"`
-	Endpoint   string `json:"endpoint"`
-	EventID    string `json:"event_id"`
-}
-
-// keysOf decodes a body's keys; a body that is not a JSON object has none (no tenant,
-// so no tenant ever sees it).
-func keysOf(body []byte) msgKeys {
-	var k msgKeys
-	_ = json.Unmarshal(body, &k)
-	return k
-}
-
-// tenantDead is one dead letter of the tenant, with its queue and keys.
-type tenantDead struct {
-	Queue string
-	Msg   queue.DeadMessage
-	Keys  msgKeys
-}
-
-// deadOf reads the tenant's dead letters of the named queues.
-func (a *API) deadOf(ctx context.Context, tenant string, names []string) ([]tenantDead, error) {
-	var out []tenantDead
-	for _, name := range names {
-		dead, err := a.Queues[name].ListDead(ctx, maxDeadScan)
-		if err != nil {
-			return nil, fmt.Errorf("list dead letters of %s: %w", name, err)
-		}
-		for _, m := range dead {
-			if k := keysOf(m.Body); k.Tenant == tenant {
-				out = append(out, tenantDead{Queue: name, Msg: m, Keys: k})
-			}
-		}
-	}
-	return out, nil
 }

@@ -2,21 +2,25 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
+	"github.com/ponte-hub/ponte/internal/queue/inbox"
+	"github.com/ponte-hub/ponte/internal/store"
 )
 
 // QueueView is one queue's depth. Waiting, InFlight and Dead are global (queues are
-// shared by every tenant); TenantDead counts only the caller's dead letters.
+// shared by every tenant); TenantDead counts only the caller's dead letters, exactly.
 type QueueView struct {
 	Name     string `json:"name"`
 	Waiting  int64  `json:"waiting"`
 	InFlight int64  `json:"in_flight"`
-	Dead     int64  `json:"dead"`
+	// Dead is what waits in the queue's own dead-letter store, not yet filed in the inbox
+	// (every read of the inbox files it first, so it is usually 0).
+	Dead int64 `json:"dead"`
 	// OldestAgeS is the oldest waiting message's age in seconds; -1 when the backend cannot tell.
 	OldestAgeS float64 `json:"oldest_age_s"`
 	TenantDead int     `json:"tenant_dead"`
@@ -36,8 +40,17 @@ type QueuesView struct {
 	Note        string             `json:"note"`
 }
 
-const queuesNote = "waiting, in_flight, dead and oldest_age_s are global: queues are shared by tenants and " +
-	"neither backend counts waiting messages per connection; dead letters are counted per connection from their bodies"
+const queuesNote = "waiting, in_flight and oldest_age_s are global: queues are shared by tenants and neither backend " +
+	"counts waiting messages per connection; dead is what the queue holds not yet filed in the failure inbox; " +
+	"tenant_dead and connections count the caller's dead letters exactly, from the inbox's index"
+
+// maxFailuresPage bounds one page of GET /v1/admin/failures and the ids of one retry.
+const maxFailuresPage = 1000
+
+// failures is the failure inbox over the operator's store and the hub's queues.
+func (a *API) failures(r *http.Request) *inbox.Inbox {
+	return &inbox.Inbox{Index: a.Ops, Queues: a.Queues, Log: logger(r)}
+}
 
 // getQueues is GET /v1/admin/queues.
 func (a *API) getQueues(w http.ResponseWriter, r *http.Request, t domain.Tenant) {
@@ -48,27 +61,27 @@ func (a *API) getQueues(w http.ResponseWriter, r *http.Request, t domain.Tenant)
 		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
 		return
 	}
-	names := a.queueNames()
-	dead, err := a.deadOf(ctx, t.ID, names)
+	counts, err := a.failures(r).Count(ctx, t.ID)
 	if err != nil {
-		logger(r).Error("list dead letters failed", "tenant", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "", "queues unavailable; retry")
+		logger(r).Error("count dead letters failed", "tenant", t.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
 		return
 	}
+	names := a.queueNames()
 	out := QueuesView{Queues: make([]QueueView, 0, len(names)), Connections: make([]ConnectionQueues, 0, len(conns)), Note: queuesNote}
-	byConn := map[string]*ConnectionQueues{}
 	for _, c := range conns {
 		out.Connections = append(out.Connections, ConnectionQueues{Connection: c.ID, DeadByQ: map[string]int{}})
 	}
+	byConn := map[string]*ConnectionQueues{}
 	for i := range out.Connections {
 		byConn[out.Connections[i].Connection] = &out.Connections[i]
 	}
 	tenantDead := map[string]int{}
-	for _, d := range dead {
-		tenantDead[d.Queue]++
-		if c, ok := byConn[d.Keys.Connection]; ok {
-			c.Dead++
-			c.DeadByQ[d.Queue]++
+	for _, n := range counts {
+		tenantDead[n.Queue] += n.Count
+		if c, ok := byConn[n.Connection]; ok {
+			c.Dead += n.Count
+			c.DeadByQ[n.Queue] += n.Count
 		}
 	}
 	for _, name := range names {
@@ -110,55 +123,55 @@ type Failure struct {
 // FailureList is the answer of GET /v1/admin/failures, newest death first.
 type FailureList struct {
 	Failures []Failure `json:"failures"`
-	// Truncated says more of the tenant's failures exist than limit.
-	Truncated bool `json:"truncated"`
+	// Truncated says more of the tenant's failures follow; NextCursor fetches them.
+	Truncated  bool   `json:"truncated"`
+	NextCursor string `json:"next_cursor"`
 }
 
-// getFailures is GET /v1/admin/failures?connection=&queue=&limit=.
+// getFailures is GET /v1/admin/failures?connection=&queue=&limit=&cursor=.
 func (a *API) getFailures(w http.ResponseWriter, r *http.Request, t domain.Tenant) {
 	q := r.URL.Query()
-	limit, ok := queryLimit(w, r, 100, maxDeadScan)
+	limit, ok := queryLimit(w, r, 100, maxFailuresPage)
 	if !ok {
 		return
 	}
-	names, ok := a.pickQueues(w, q.Get("queue"))
-	if !ok {
-		return
-	}
-	connID := q.Get("connection")
-	if connID != "" {
-		if _, ok := a.ownConnection(w, r, t, "connection", connID); !ok {
+	f := store.DeadLetterFilter{Connection: q.Get("connection"), Queue: q.Get("queue")}
+	if f.Queue != "" {
+		if _, ok := a.pickQueues(w, f.Queue); !ok {
 			return
 		}
 	}
-	dead, err := a.deadOf(r.Context(), t.ID, names)
-	if err != nil {
-		logger(r).Error("list dead letters failed", "tenant", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "", "queues unavailable; retry")
+	if f.Connection != "" {
+		if _, ok := a.ownConnection(w, r, t, "connection", f.Connection); !ok {
+			return
+		}
+	}
+	cursor := q.Get("cursor")
+	if _, err := store.ParseDeadLetterCursor(cursor); err != nil {
+		writeError(w, http.StatusBadRequest, "cursor", "not a cursor this listing gave out")
 		return
 	}
-	out := FailureList{Failures: []Failure{}}
-	for _, d := range dead {
-		if connID != "" && d.Keys.Connection != connID {
-			continue
-		}
-		out.Failures = append(out.Failures, failureOf(d))
+	rows, next, err := a.failures(r).List(r.Context(), t.ID, f, cursor, limit)
+	if err != nil {
+		logger(r).Error("list dead letters failed", "tenant", t.ID, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "", "store unavailable; retry")
+		return
 	}
-	slices.SortStableFunc(out.Failures, func(x, y Failure) int { return y.DeadAt.Compare(x.DeadAt) })
-	if len(out.Failures) > limit {
-		out.Failures, out.Truncated = out.Failures[:limit], true
+	out := FailureList{Failures: make([]Failure, 0, len(rows)), Truncated: next != "", NextCursor: next}
+	for _, d := range rows {
+		out.Failures = append(out.Failures, failureOf(d))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func failureOf(d tenantDead) Failure {
-	payload := json.RawMessage(d.Msg.Body)
+func failureOf(d store.DeadLetter) Failure {
+	payload := json.RawMessage(d.Body)
 	if !json.Valid(payload) {
-		payload, _ = json.Marshal(string(d.Msg.Body))
+		payload, _ = json.Marshal(string(d.Body))
 	}
-	k := d.Keys
-	return Failure{ID: d.Msg.ID, Queue: d.Queue, Reason: d.Msg.Reason, Attempts: d.Msg.Attempts, SentAt: d.Msg.SentAt,
-		DeadAt: d.Msg.DeadAt, Connection: k.Connection, Kind: k.Kind, SKU: k.SKU, Customer: k.Customer, Order: k.Order,
+	k := inbox.KeysOf(d.Body)
+	return Failure{ID: d.ID, Queue: d.Queue, Reason: d.Reason, Attempts: d.Attempts, SentAt: d.SentAt,
+		DeadAt: d.DeadAt, Connection: d.Connection, Kind: k.Kind, SKU: k.SKU, Customer: k.Customer, Order: k.Order,
 		Delivery: k.Delivery, Endpoint: k.Endpoint, Payload: payload}
 }
 
@@ -187,8 +200,8 @@ type RetryResult struct {
 	Moved int `json:"moved"`
 }
 
-// postRetry is POST /v1/admin/failures/retry. Redrive with no ids moves a whole queue,
-// every tenant's, so it is only ever called with ids checked to be the caller's.
+// postRetry is POST /v1/admin/failures/retry. Only the caller's failures are ever found:
+// the inbox looks them up under the caller's tenant.
 func (a *API) postRetry(w http.ResponseWriter, r *http.Request, t domain.Tenant) {
 	var in RetryRequest
 	if !decodeStrict(w, r, 256<<10, &in) {
@@ -204,9 +217,11 @@ func (a *API) postRetry(w http.ResponseWriter, r *http.Request, t domain.Tenant)
 	case len(in.IDs) > 0 && in.Queue == "":
 		writeError(w, http.StatusBadRequest, "queue", "required with ids")
 		return
+	case len(in.IDs) > maxFailuresPage:
+		writeError(w, http.StatusBadRequest, "ids", fmt.Sprintf("at most %d ids per call", maxFailuresPage))
+		return
 	}
-	names, ok := a.pickQueues(w, in.Queue)
-	if !ok {
+	if _, ok := a.pickQueues(w, in.Queue); !ok {
 		return
 	}
 	if in.Connection != "" {
@@ -214,44 +229,22 @@ func (a *API) postRetry(w http.ResponseWriter, r *http.Request, t domain.Tenant)
 			return
 		}
 	}
-	dead, err := a.deadOf(r.Context(), t.ID, names)
-	if err != nil {
-		logger(r).Error("list dead letters failed", "tenant", t.ID, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "", "queues unavailable; retry")
-		return
-	}
-	ids := map[string][]string{}
+	var moved int
+	var err error
 	if in.Connection != "" {
-		for _, d := range dead {
-			if d.Keys.Connection == in.Connection {
-				ids[d.Queue] = append(ids[d.Queue], d.Msg.ID)
-			}
-		}
+		moved, err = a.failures(r).RetryWhere(r.Context(), t.ID, store.DeadLetterFilter{Connection: in.Connection, Queue: in.Queue})
 	} else {
-		mine := map[string]bool{}
-		for _, d := range dead {
-			mine[d.Msg.ID] = true
-		}
-		for _, id := range in.IDs {
-			if !mine[id] {
-				writeError(w, http.StatusNotFound, "ids", fmt.Sprintf("no failure %q in queue %s", id, in.Queue))
-				return
-			}
-		}
-		ids[in.Queue] = slices.Compact(slices.Sorted(slices.Values(in.IDs)))
+		moved, err = a.failures(r).RetryIDs(r.Context(), t.ID, in.Queue, in.IDs)
 	}
-	moved := 0
-	for _, name := range names {
-		if len(ids[name]) == 0 {
-			continue
-		}
-		n, err := a.Queues[name].Redrive(r.Context(), ids[name])
-		moved += n
-		if err != nil {
-			logger(r).Error("redrive failed", "tenant", t.ID, "queue", name, "moved", moved, "err", err)
-			writeError(w, http.StatusServiceUnavailable, "", fmt.Sprintf("redrive of %s failed after %d moved; retry", name, moved))
-			return
-		}
+	var nf *inbox.NotFoundError
+	switch {
+	case errors.As(err, &nf):
+		writeError(w, http.StatusNotFound, "ids", nf.Error())
+		return
+	case err != nil:
+		logger(r).Error("retry failed", "tenant", t.ID, "connection", in.Connection, "queue", in.Queue, "moved", moved, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "", fmt.Sprintf("retry failed after %d moved; retry", moved))
+		return
 	}
 	logger(r).Info("failures retried", "tenant", t.ID, "connection", in.Connection, "queue", in.Queue, "moved", moved)
 	writeJSON(w, http.StatusOK, RetryResult{Moved: moved})
