@@ -66,7 +66,9 @@ func backends() []backend {
 			if err := storedynamo.CreateTable(t.Context(), ddb, table); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() { _, _ = ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)}) })
+			t.Cleanup(func() {
+				_, _ = ddb.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(table)})
+			})
 			sqsClient := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = aws.String(endpoint) })
 			url, dlq, err := queuesqs.CreateQueuePair(t.Context(), sqsClient, fmt.Sprintf("ponte-inbox-%d", time.Now().UnixNano()), true, time.Second, 0)
 			if err != nil {

@@ -347,7 +347,7 @@ func takeDead(ctx context.Context, e *env) {
 	filed := map[string]queue.DeadMessage{}
 	for deadline := time.Now().Add(20 * time.Second); len(filed) < 2 && time.Now().Before(deadline); {
 		// After the refusal SQS may hold the messages back briefly; take until both came.
-		n, err = e.q.TakeDead(ctx, 10, func(_ context.Context, dead []queue.DeadMessage) error {
+		_, err = e.q.TakeDead(ctx, 10, func(_ context.Context, dead []queue.DeadMessage) error {
 			for _, d := range dead {
 				filed[string(d.Body)] = d
 			}
