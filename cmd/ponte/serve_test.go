@@ -43,6 +43,7 @@ func TestServeMetrics(t *testing.T) {
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/v1/erp/changes",
 		strings.NewReader(`{"changes":[{"type":"stock","sku":"DEMO-1","version":2,"quantity":7}]}`))
 	req.Header.Set("Authorization", "Bearer "+demo.APIKey)
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

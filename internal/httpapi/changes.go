@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ponte-hub/ponte/internal/domain"
@@ -22,6 +24,10 @@ const maxIdempotencyKeyLen = 255
 
 // postChanges is POST /v1/erp/changes.
 func (a *API) postChanges(w http.ResponseWriter, r *http.Request, t domain.Tenant) {
+	if !isJSONMediaType(r.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type", "must be application/json (UTF-8)")
+		return
+	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, ingest.MaxBatchBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -131,7 +137,11 @@ func (a *API) applyBatch(r *http.Request, t domain.Tenant, body []byte) (int, []
 		var be *ingest.BatchError
 		if errors.As(err, &be) {
 			log.Info("batch refused", "reason", be.Msg)
-			return http.StatusBadRequest, mustJSON(ErrorBody{Error: be.Msg, Field: "body"})
+			field := be.Field
+			if field == "" {
+				field = "body"
+			}
+			return http.StatusBadRequest, mustJSON(ErrorBody{Error: be.Msg, Field: field})
 		}
 		return http.StatusBadRequest, mustJSON(ErrorBody{Error: err.Error(), Field: "body"})
 	}
@@ -150,6 +160,18 @@ func (a *API) applyBatch(r *http.Request, t domain.Tenant, body []byte) (int, []
 		a.Observer(t.ID, res, time.Now())
 	}
 	return http.StatusAccepted, mustJSON(res)
+}
+
+// isJSONMediaType accepts application/json, with no charset or charset=utf-8 (JSON is
+// UTF-8, RFC 8259). Anything else, a missing header included, is not read as JSON: a
+// form post or a text upload is the sender's mistake to hear about, not to guess at.
+func isJSONMediaType(header string) bool {
+	mt, params, err := mime.ParseMediaType(header)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
 }
 
 func currencyOf(t domain.Tenant) string {

@@ -53,7 +53,7 @@ func TestPostChangesStatusCodes(t *testing.T) {
 		{name: "key hash instead of key", r: req{Key: httpapi.HashKey(keyA), Body: batch()}, status: 401, field: "authorization", errHas: "unknown key"},
 		{name: "bad key is refused before the size check", r: req{Key: "wrong", Body: strings.Repeat(" ", ingest.MaxBatchBytes+1)}, status: 401, field: "authorization"},
 		{name: "malformed JSON", r: req{Key: keyA, Body: `{"changes":[`}, status: 400, field: "body", errHas: "malformed JSON"},
-		{name: "empty body", r: req{Key: keyA}, status: 400, field: "body", errHas: "malformed JSON"},
+		{name: "empty body", r: req{Key: keyA, Header: map[string]string{"Content-Type": "application/json"}}, status: 400, field: "body", errHas: "malformed JSON"},
 		{name: "array instead of object", r: req{Key: keyA, Body: `[{"type":"stock"}]`}, status: 400, field: "body", errHas: "malformed JSON"},
 		{name: "changes not an array", r: req{Key: keyA, Body: `{"changes":{"type":"stock"}}`}, status: 400, field: "body", errHas: "malformed JSON"},
 		{name: "changes missing", r: req{Key: keyA, Body: `{}`}, status: 400, field: "body", errHas: `"changes": required`},

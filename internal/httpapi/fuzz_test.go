@@ -27,6 +27,11 @@ func FuzzPostChanges(f *testing.F) {
 		`{"changes":[` + strings.Repeat(`{"type":"stock","sku":"A-1","version":1,"quantity":1},`, 20) + `{}]}`,
 		`{"changes":[{"type":"stock","sku":"A-1","version":1,"quantity":1}]}trailing`,
 		"\xff\xfe{\"changes\":[]}",
+		`{"changes":[{"type":"stock","sku":"A-1","version":1,"quantity":5,"warehous":"sp"}]}`,
+		`{"changes":[{"type":"stock","sku":"A-1","sku":"A-2","version":1,"quantity":5}],"changes":[]}`,
+		"{\"changes\":[{\"type\":\"product\",\"sku\":\"A-1\xff\",\"version\":1,\"name\":\"x\\ud800\"}]}",
+		`{"changes":[{"type":"product","sku":"A\u202e1","version":9223372036854775807,"name":"x","images":["/a"],"ean":"1","additional_codes":["#"]}]}`,
+		`{"changes":[{"type":"price","sku":"A-2","version":3,"price":"1","currency":"USD"}],"extra":true}`,
 	}
 	for i, s := range seeds {
 		key := ""

@@ -244,7 +244,7 @@ func TestLambdaHTTPWithAPI(t *testing.T) {
 			name: "over 1 MiB",
 			ev: func() events.APIGatewayV2HTTPRequest {
 				ev := v2("POST", "/v1/erp/changes")
-				ev.Headers = map[string]string{"authorization": "Bearer " + keyA}
+				ev.Headers = map[string]string{"authorization": "Bearer " + keyA, "content-type": "application/json"}
 				ev.Body = body + strings.Repeat(" ", ingest.MaxBatchBytes)
 				ev.RequestContext.RequestID = "gw-1"
 				return ev

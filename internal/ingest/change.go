@@ -161,7 +161,7 @@ func Decode(body []byte, defaultCurrency string) ([]Change, []Rejection, error) 
 			return nil, nil, &BatchError{Field: name, Msg: fmt.Sprintf(`unknown field %q: a batch is {"changes":[…]}`, name)}
 		}
 	}
-	if err := json.Unmarshal(members["changes"], &envelope.Changes); err != nil {
+	if raw, ok := members["changes"]; ok && json.Unmarshal(raw, &envelope.Changes) != nil {
 		return nil, nil, &BatchError{Msg: `malformed JSON: field "changes" must be an array of changes`}
 	}
 	if envelope.Changes == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeItems(t *testing.T) {
@@ -192,6 +193,7 @@ func TestDecodeBatchErrors(t *testing.T) {
 		{"not json", `{"changes":[`, "malformed JSON"},
 		{"trailing data", `{"changes":[]} {}`, "trailing data"},
 		{"no changes", `{"items":[]}`, `"changes"`},
+		{"empty object", `{}`, `"changes": required`},
 		{"unknown envelope field", `{"changes":[],"source":"erp"}`, `unknown field "source"`},
 		{"changes in another case", `{"Changes":[]}`, `unknown field "Changes"`},
 		{"changes given twice", `{"changes":[{"type":"stock"}],"changes":[]}`, "given twice"},
@@ -218,6 +220,10 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"changes":[null, 1, "x", [], {"quantity":1e400}]}`))
 	f.Add([]byte(`{"changes":[{"type":"customer","customer_id":"C-1","version":1,"name":"x","phones":["1"],"address":{"city":"y"}}]}`))
 	f.Add([]byte(`{"changes":[{"type":"order_status","order_id":"ord_1","version":2,"status":"shipped","tracking_code":"BR1","tracking_url":"https://t.example/BR1"}]}`))
+	f.Add([]byte(`{"changes":[{"type":"stock","sku":"A","version":1,"quantity":5,"warehous":"sp"}]}`))
+	f.Add([]byte("{\"changes\":[{\"type\":\"product\",\"sku\":\"A\xff\",\"version\":1,\"name\":\"x\\ud800\"}]}"))
+	f.Add([]byte(`{"changes":[{"type":"product","sku":"A\u202e","version":9223372036854775807,"name":"x","images":["/a"],"ean":"1"}]}`))
+	f.Add([]byte(`{"changes":[{"type":"price","sku":"A","sku":"B","version":1,"price":"1","currency":"USD"}],"x":1}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		changes, rejs, err := Decode(body, "BRL")
 		if err != nil {
@@ -235,8 +241,29 @@ func FuzzDecode(f *testing.F) {
 					keys++
 				}
 			}
-			if keys != 1 || c.Version < 0 {
+			if keys != 1 || c.Version < 0 || c.Version > MaxVersion {
 				t.Fatalf("invalid change accepted: %+v", c)
+			}
+			for _, id := range []string{c.SKU, c.CustomerID} {
+				if id != "" && checkKey(id, maxSKULen) != nil {
+					t.Fatalf("bad key %q accepted", id)
+				}
+			}
+			if c.Stock != nil && checkKey(c.Stock.Warehouse, maxSKULen) != nil {
+				t.Fatalf("bad warehouse %q accepted", c.Stock.Warehouse)
+			}
+			if p := c.Product; p != nil {
+				for _, s := range append([]string{p.Name, p.EAN, p.Brand, p.Category, p.Supplier, p.Description}, p.Images...) {
+					if !utf8.ValidString(s) {
+						t.Fatalf("invalid UTF-8 accepted in %+v", p)
+					}
+				}
+				if p.EAN != "" && !isGTIN(p.EAN) {
+					t.Fatalf("EAN %q accepted", p.EAN)
+				}
+			}
+			if c.Price != nil && c.Price.Price.Currency != "BRL" {
+				t.Fatalf("price in %s accepted for a BRL tenant", c.Price.Price.Currency)
 			}
 			if c.Stock != nil && c.Stock.Quantity < 0 {
 				t.Fatalf("negative quantity accepted: %+v", c.Stock)

@@ -87,8 +87,12 @@ func checkMembers(kind Kind, members map[string]json.RawMessage) *memberError {
 	return nil
 }
 
-// fieldName makes a member name fit to echo back: at most 64 bytes of valid UTF-8.
+// fieldName makes a member name fit to echo back: at most 64 bytes of valid UTF-8,
+// and `""` for the empty name (a rejection always names its field).
 func fieldName(name string) string {
+	if name == "" {
+		return `""`
+	}
 	name = strings.ToValidUTF8(name, "\uFFFD")
 	if len(name) <= 64 {
 		return name
