@@ -87,7 +87,7 @@ func envOr(name, def string) string {
 
 // AWSVisibility is the push and fan-out queues' visibility timeout; the stacks use the same.
 const (
-	AWSVisibility      = 60 * time.Second
+	AWSVisibility      = 120 * time.Second
 	AWSMaxReceiveCount = 20
 )
 

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/ponte-hub/ponte/internal/httpapi"
+	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/reconcile"
 	"github.com/ponte-hub/ponte/internal/worker"
 )
@@ -42,15 +43,56 @@ func Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }
 
-// HTTPFunction is the Lambda handler of the HTTP API function.
+// DeadlineReserve is kept back from an invocation's deadline for what must run after
+// the platform calls: recording what a platform accepted (push.Service records on a
+// context that outlives the batch's), settling each message (retry, dead-letter) and
+// flushing metrics. Every platform call of an invocation runs on a context that ends
+// this long before Lambda would stop it, so a hung call is cut and those steps still run.
+const DeadlineReserve = 3 * time.Second
+
+// withinBudget returns ctx ending DeadlineReserve before its deadline (ctx itself when it
+// has none, as in `ponte serve`, whose loops bound each batch themselves).
+func withinBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	return context.WithDeadline(ctx, deadline.Add(-DeadlineReserve))
+}
+
+// budgeted runs a batch handler within the invocation's budget; the SQS batch settles
+// its messages on the invocation's own context, after the handler returned.
+type budgeted struct{ next worker.BatchHandler }
+
+func (b budgeted) HandleBatch(ctx context.Context, msgs []queue.Message) []error {
+	ctx, cancel := withinBudget(ctx)
+	defer cancel()
+	return b.next.HandleBatch(ctx, msgs)
+}
+
+// HTTPFunction is the Lambda handler of the HTTP API function. Handlers run within the
+// invocation's budget, so a platform read (the SKU view) that hangs is answered as a
+// platform error instead of ending the invocation without an answer.
 func (h *Hub) HTTPFunction() func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return withMetrics(h, os.Stdout, httpapi.LambdaHTTP{Handler: h.API.Handler()}.Handle)
+	serve := httpapi.LambdaHTTP{Handler: h.API.Handler()}.Handle
+	return withMetrics(h, os.Stdout, func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		ctx, cancel := withinBudget(ctx)
+		defer cancel()
+		return serve(ctx, req)
+	})
+}
+
+// sqsFunction is the Lambda handler of a queue consumer: the handler runs within the
+// invocation's budget, and every retry is logged and counted (worker.RetryMetric).
+func (h *Hub) sqsFunction(q queue.Queue, handler worker.BatchHandler, fifo bool) func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
+	b := &worker.SQSBatch{Queue: q, Handler: budgeted{handler}, Policy: worker.DefaultPolicy, FIFO: fifo, Log: h.Log,
+		Retries: h.Metrics.Counter(worker.RetryMetric, "Messages handed back to their queue for a retry.", worker.RetryMetricQueueLabel)}
+	return withMetrics(h, os.Stdout, b.Handle)
 }
 
 // FanoutFunction is the Lambda handler of the changes-queue consumer.
 func (h *Hub) FanoutFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	b := &worker.SQSBatch{Queue: h.Changes, Handler: h.Fanout, Policy: worker.DefaultPolicy, Log: h.Log}
-	return withMetrics(h, os.Stdout, b.Handle)
+	return h.sqsFunction(h.Changes, h.Fanout, false)
 }
 
 // PushFunction is the Lambda handler of one platform's push-queue consumer (FIFO).
@@ -59,21 +101,18 @@ func (h *Hub) PushFunction(platformName string) (func(context.Context, events.SQ
 	if !ok {
 		return nil, fmt.Errorf("no push queue for platform %q", platformName)
 	}
-	b := &worker.SQSBatch{Queue: q, Handler: h.Pusher, Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
-	return withMetrics(h, os.Stdout, b.Handle), nil
+	return h.sqsFunction(q, h.Pusher, true), nil
 }
 
 // OrdersFunction is the Lambda handler of the orders-queue consumer (deliveries,
 // write-backs, reservation releases).
 func (h *Hub) OrdersFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	b := &worker.SQSBatch{Queue: h.OrderQueue, Handler: h.Orders, Policy: worker.DefaultPolicy, Log: h.Log}
-	return withMetrics(h, os.Stdout, b.Handle)
+	return h.sqsFunction(h.OrderQueue, h.Orders, false)
 }
 
 // EventsFunction is the Lambda handler of the outgoing-webhooks queue (FIFO per endpoint).
 func (h *Hub) EventsFunction() func(context.Context, events.SQSEvent) (events.SQSEventResponse, error) {
-	b := &worker.SQSBatch{Queue: h.EventQueue, Handler: worker.Each(h.Dispatcher), Policy: worker.DefaultPolicy, FIFO: true, Log: h.Log}
-	return withMetrics(h, os.Stdout, b.Handle)
+	return h.sqsFunction(h.EventQueue, worker.Each(h.Dispatcher), true)
 }
 
 // OrderPollResult is what the scheduled order-poll function returns.

@@ -255,7 +255,7 @@ var AlarmTopic = Named{LogicalID: "AlarmTopic", Name: "ponte-{stage}-alarms"}
 // Queue settings. Visibility and receive count are the ones internal/app uses when it
 // creates queues itself (app.AWSVisibility, app.AWSMaxReceiveCount); a test holds them equal.
 const (
-	QueueVisibility = 60 * time.Second
+	QueueVisibility = 120 * time.Second
 	MaxReceiveCount = 20
 	// DLQRetention is SQS's maximum: on standard queues a message's age in the DLQ counts
 	// from its first send, so anything less shortens the time an operator has to redrive.
@@ -263,8 +263,14 @@ const (
 	// QueueRetention keeps undelivered work four days (SQS's default) before it expires.
 	QueueRetention = 4 * 24 * time.Hour
 	// ConsumerTimeout is a sixth of the visibility timeout, as AWS advises for SQS event
-	// sources, so a batch that times out is retried rather than run twice at once.
-	ConsumerTimeout = 10 * time.Second
+	// sources, so a batch that times out is retried rather than run twice at once. It
+	// holds one platform call at the connectors' 10 s HTTP timeout, the reserve the
+	// handlers keep for recording and settling (app.DeadlineReserve) and the store reads
+	// around them; a test holds it above the first two.
+	ConsumerTimeout = 20 * time.Second
+	// APITimeout: the SKU view reads the platform back (10 s at most) within the API's
+	// budget; API Gateway's own limit is 30 s.
+	APITimeout = 15 * time.Second
 	// EventsTimeout lets one outgoing webhook run its full notify.RequestTimeout (10 s)
 	// plus the secret and table reads around it; EventsVisibility keeps the 6x margin.
 	EventsTimeout    = 15 * time.Second
@@ -414,7 +420,7 @@ func New(platformNames []string) Topology {
 	// releases and write-backs (orders) and publishes order events (events). The SKU view
 	// reads the platform back, hence read access to every platform's secrets. The
 	// operator's queue pages read, peek and redrive every queue pair.
-	erp := function(ErpAPIID, "erp-api", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
+	erp := function(ErpAPIID, "erp-api", 256, APITimeout, Trigger{Kind: TriggerHTTP}, env)
 	erp.Description = "Ponte HTTP API: ERP changes and orders, admin"
 	erp.QueueUses = append(send(ChangesQueueID, OrdersQueueID, EventsQueueID), operator()...)
 	erp.Permissions = append(erp.Permissions, table)

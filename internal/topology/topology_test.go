@@ -21,6 +21,7 @@ import (
 	awsdynamodb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/ponte-hub/ponte/internal/app"
+	"github.com/ponte-hub/ponte/internal/platform/tray"
 	"github.com/ponte-hub/ponte/internal/platforms"
 	storedynamo "github.com/ponte-hub/ponte/internal/store/dynamodb"
 )
@@ -316,6 +317,14 @@ func TestQueueSettingsMatchTheApp(t *testing.T) {
 			if q.MaxReceiveCount < 5 {
 				t.Errorf("%s: maxReceiveCount %d < 5 moves throttled messages to the DLQ", q.LogicalID, q.MaxReceiveCount)
 			}
+		}
+	}
+	// A function that calls platforms holds one call at the connectors' usual 10 s
+	// timeout plus the reserve its handler keeps for recording and settling.
+	for _, id := range []string{ErpAPIID, OrdersID, PushFunctionID("tray")} {
+		f, _ := topo.Function(id)
+		if f.Timeout <= tray.DefaultTimeout+app.DeadlineReserve {
+			t.Errorf("%s: timeout %v leaves no room after a %v platform call and the %v reserve", id, f.Timeout, tray.DefaultTimeout, app.DeadlineReserve)
 		}
 	}
 	// Lambda rejects an SQS trigger whose function may run longer than the visibility.

@@ -23,6 +23,22 @@ type SQSBatch struct {
 	// per-group order (what Powertools calls skipGroupOnError).
 	FIFO bool
 	Log  *slog.Logger
+	// Retries counts every message handed back for a retry, by queue name. A retried
+	// message is not a failed invocation, so Lambda's Errors metric never sees it: this
+	// counter (flushed as an EMF line) is what the retry alarm watches. Nil counts nothing.
+	Retries Counter
+}
+
+// RetryMetric counts retried messages, labelled RetryMetricQueueLabel with the queue's
+// name; on Lambda it reaches CloudWatch as an EMF metric of that name and dimension.
+const (
+	RetryMetric           = "ponte_message_retries_total"
+	RetryMetricQueueLabel = "queue"
+)
+
+// Counter is the part of a metrics counter the worker needs (metrics.Counter).
+type Counter interface {
+	Inc(labelValues ...string)
 }
 
 // Handle is the Lambda entry point.
@@ -64,6 +80,12 @@ func (b *SQSBatch) settle(ctx context.Context, m queue.Message, err error) bool 
 		}
 		b.Log.Error("dead-letter failed; leaving message to the redrive policy", "message_id", m.ID, "err", derr)
 	default:
+		// Logged at warn with its error: on Lambda nothing else records that it failed.
+		b.Log.Warn("message retry scheduled", "queue", b.Queue.Name(), "message_id", m.ID, "attempts", m.Attempts,
+			"after", d.RetryAfter.String(), "err", err)
+		if b.Retries != nil {
+			b.Retries.Inc(b.Queue.Name())
+		}
 		if rerr := b.Queue.Retry(ctx, m.Receipt, d.RetryAfter); rerr != nil {
 			b.Log.Error("visibility change failed", "message_id", m.ID, "err", rerr)
 		}
