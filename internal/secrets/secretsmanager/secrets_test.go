@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/ponte-hub/ponte/internal/awsemu"
 	"github.com/ponte-hub/ponte/internal/store"
 )
 
@@ -24,7 +25,11 @@ func client(t *testing.T) *sm.Client {
 		}
 		t.Skip("PONTE_AWS_ENDPOINT not set: the Secrets Manager adapter needs an API emulator (make test starts one)")
 	}
-	t.Logf("secrets contract suite: Secrets Manager API at %s (moto server)", endpoint)
+	server, err := awsemu.Identify(context.Background(), endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("secrets contract suite: Secrets Manager API at %s (%s)", endpoint, server)
 	return sm.New(sm.Options{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")})
 }

@@ -19,7 +19,7 @@ import (
 // hot tenant's stock writes do not all hit one index partition.
 func TestSKUListingIsSharded(t *testing.T) {
 	c, endpoint := client(t)
-	t.Logf("DynamoDB API at %s (moto server)", endpoint)
+	t.Logf("DynamoDB API at %s (%s)", endpoint, serverName(t, endpoint))
 	table := freshTable(t, c)
 	s := ddbstore.New(c, table)
 	ctx := context.Background()
@@ -53,7 +53,7 @@ func TestSKUListingIsSharded(t *testing.T) {
 // its operator key resolves.
 func TestLegacyTenantGainsOperatorKeyPointer(t *testing.T) {
 	c, endpoint := client(t)
-	t.Logf("DynamoDB API at %s (moto server)", endpoint)
+	t.Logf("DynamoDB API at %s (%s)", endpoint, serverName(t, endpoint))
 	table := freshTable(t, c)
 	s := ddbstore.New(c, table)
 	ctx := context.Background()

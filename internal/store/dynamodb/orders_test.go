@@ -17,7 +17,7 @@ import (
 // our cursors (or one from the other listing mode) is refused rather than read as a start.
 func TestListOrdersCursor(t *testing.T) {
 	c, endpoint := client(t)
-	t.Logf("DynamoDB API at %s (moto server)", endpoint)
+	t.Logf("DynamoDB API at %s (%s)", endpoint, serverName(t, endpoint))
 	s := ddbstore.New(c, freshTable(t, c))
 	ctx := context.Background()
 	at := time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)

@@ -56,7 +56,7 @@ func (c *lossyClient) Do(req *http.Request) (*http.Response, error) {
 // committed but whose answer was lost must not report its own retry as a conflict.
 func TestRetriedConditionalWriteIsNotAConflict(t *testing.T) {
 	base, endpoint := client(t)
-	t.Logf("DynamoDB API at %s (moto server), responses dropped on the client side", endpoint)
+	t.Logf("DynamoDB API at %s (%s), responses dropped on the client side", endpoint, serverName(t, endpoint))
 	lossy := &lossyClient{}
 	c := dynamodb.New(base.Options(), func(o *dynamodb.Options) {
 		o.HTTPClient = lossy

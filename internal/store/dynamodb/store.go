@@ -26,11 +26,11 @@
 //	                                       writes); gsi1 T#<tenant>#JOBS#K#<kind> / <started>#<id>;
 //	                                       listings read backwards with a limit (jobs.go)
 //	T#<tenant>#JOB#<id>    JOBREF          where job <id> is (GetJob), unique id per tenant
+//	CURSOR#<name>          CURSOR          named polling cursor
 //
 // History expires through the table's TTL attribute expires_at (epoch seconds), set
 // retention after a record became history: finished jobs and their pointers, processed
 // deliveries (retention.go); idempotency records carry their own expiry.
-//	CURSOR#<name>          CURSOR          named polling cursor
 //
 // One Query on a SKU's pk returns its whole item collection. Aggregates are stored as a
 // JSON string attribute "data": decimals encode as strings, never floats, and nested

@@ -43,6 +43,16 @@ func client(t *testing.T) (*dynamodb.Client, string) {
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }), endpoint
 }
 
+// serverName names the DynamoDB API server at endpoint for the logs.
+func serverName(t *testing.T, endpoint string) string {
+	t.Helper()
+	server, err := awsemu.Identify(context.Background(), endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return server.Name
+}
+
 var tableSeq atomic.Int64
 
 // freshTable creates a uniquely named table so runs and tests never share state.
@@ -76,7 +86,7 @@ func TestContract(t *testing.T) {
 
 func TestCreateTableIsIdempotentWithTTL(t *testing.T) {
 	c, endpoint := client(t)
-	t.Logf("DynamoDB API at %s (moto server)", endpoint)
+	t.Logf("DynamoDB API at %s (%s)", endpoint, serverName(t, endpoint))
 	ctx := context.Background()
 	name := freshTable(t, c)
 	if err := ddbstore.CreateTable(ctx, c, name); err != nil {
