@@ -16,6 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ponte-hub/ponte/infra/cfn"
 	"github.com/ponte-hub/ponte/internal/topology"
 )
 
@@ -89,7 +90,11 @@ func Render(t topology.Topology) ([]byte, error) {
 	buf.WriteString(Header)
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
-	if err := enc.Encode(template(t)); err != nil {
+	tpl, err := template(t)
+	if err != nil {
+		return nil, err
+	}
+	if err := enc.Encode(tpl); err != nil {
 		return nil, err
 	}
 	if err := enc.Close(); err != nil {
@@ -98,7 +103,7 @@ func Render(t topology.Topology) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func template(t topology.Topology) omap {
+func template(t topology.Topology) (omap, error) {
 	var params omap
 	for _, p := range t.Parameters {
 		props := o("Type", p.Type, "Default", p.Default)
@@ -126,7 +131,13 @@ func template(t topology.Topology) omap {
 		add(f.LogicalID+"Role", role(t, f))
 		add(f.LogicalID, function(t, f))
 	}
-	add(topology.HTTPAPIID, o("Type", "AWS::Serverless::HttpApi", "Properties", o("Name", sub("ponte-{stage}"))))
+	add(t.API.AccessLog.LogicalID, o("Type", "AWS::Logs::LogGroup",
+		"Properties", o("LogGroupName", sub(t.API.AccessLog.Name), "RetentionInDays", ref(topology.LogRetentionParam)),
+		"UpdateReplacePolicy", "Delete", "DeletionPolicy", "Delete"))
+	add(t.API.LogicalID, o("Type", "AWS::Serverless::HttpApi", "Properties", o(
+		"Name", sub(t.API.Name),
+		"AccessLogSettings", cfn.StageAccessLog(t),
+		"DefaultRouteSettings", cfn.StageThrottle(t))))
 	add(t.ScheduleGroup.LogicalID, o("Type", "AWS::Scheduler::ScheduleGroup", "Properties", o("Name", sub(t.ScheduleGroup.Name))))
 	for _, s := range t.Schedules {
 		add(s.RoleLogicalID, o("Type", "AWS::IAM::Role", "Properties", o(
@@ -155,8 +166,17 @@ func template(t topology.Topology) omap {
 		"Properties", o("Endpoint", ref(topology.AlarmEmailParam), "Protocol", "email", "TopicArn", ref(topology.AlarmTopic.LogicalID)),
 		"Condition", topology.HasAlarmEmailCondition))
 	for _, a := range t.Alarms {
-		add(a.LogicalID, alarm(a))
+		props, err := cfn.Alarm(t, a)
+		if err != nil {
+			return nil, err
+		}
+		add(a.LogicalID, o("Type", "AWS::CloudWatch::Alarm", "Properties", props))
 	}
+	dash, err := cfn.Dashboard(t)
+	if err != nil {
+		return nil, err
+	}
+	add(t.Dashboard.LogicalID, o("Type", "AWS::CloudWatch::Dashboard", "Properties", dash))
 
 	return o(
 		"AWSTemplateFormatVersion", "2010-09-09",
@@ -166,7 +186,7 @@ func template(t topology.Topology) omap {
 		"Conditions", o(topology.HasAlarmEmailCondition, o("Fn::Not", []any{o("Fn::Equals", []any{ref(topology.AlarmEmailParam), ""})})),
 		"Resources", res,
 		"Outputs", outputs(t),
-	)
+	), nil
 }
 
 func table(t topology.Table) omap {
@@ -183,6 +203,7 @@ func table(t topology.Table) omap {
 	return o("Type", "AWS::DynamoDB::Table", "Properties", o(
 		"AttributeDefinitions", attrs,
 		"BillingMode", "PAY_PER_REQUEST",
+		"DeletionProtectionEnabled", t.DeletionProtection,
 		"GlobalSecondaryIndexes", gsis,
 		"KeySchema", keys(t.PartitionKey, t.SortKey),
 		"PointInTimeRecoverySpecification", o("PointInTimeRecoveryEnabled", t.PointInTimeRecovery),
@@ -197,6 +218,9 @@ func queue(q topology.Queue) omap {
 	props := omap{}
 	if q.FIFO {
 		props = append(props, kv{"FifoQueue", true})
+	}
+	if q.HighThroughput {
+		props = append(props, kv{"DeduplicationScope", "messageGroup"}, kv{"FifoThroughputLimit", "perMessageGroupId"})
 	}
 	props = append(props,
 		kv{"MessageRetentionPeriod", int(q.Retention.Seconds())},
@@ -227,6 +251,8 @@ func resolve(t topology.Topology, r topology.Ref, f topology.Function) any {
 		return fnSub(topology.SecretsArnPattern(r.Value))
 	case topology.RefLogGroupArn:
 		return getAtt(f.LogGroup.LogicalID, "Arn")
+	case topology.RefAnyResource:
+		return "*"
 	}
 	panic("unknown reference kind " + string(r.Kind))
 }
@@ -258,10 +284,14 @@ func function(t topology.Topology, f topology.Function) omap {
 	events := omap{}
 	switch f.Trigger.Kind {
 	case topology.TriggerQueue:
-		events = append(events, kv{topology.QueueEventName, o("Type", "SQS", "Properties", o(
+		sqsProps := o(
 			"Queue", getAtt(f.Trigger.Queue, "Arn"),
 			"BatchSize", f.Trigger.BatchSize,
-			"FunctionResponseTypes", []string{"ReportBatchItemFailures"}))})
+			"FunctionResponseTypes", []string{"ReportBatchItemFailures"})
+		if f.Trigger.MaxConcurrency > 0 {
+			sqsProps = append(sqsProps, kv{"ScalingConfig", o("MaximumConcurrency", f.Trigger.MaxConcurrency)})
+		}
+		events = append(events, kv{topology.QueueEventName, o("Type", "SQS", "Properties", sqsProps)})
 	case topology.TriggerHTTP:
 		for _, r := range t.Routes {
 			if r.Function != f.LogicalID {
@@ -284,6 +314,12 @@ func function(t topology.Topology, f topology.Function) omap {
 		"LoggingConfig", o("LogGroup", ref(f.LogGroup.LogicalID)),
 		"Environment", o("Variables", env),
 	)
+	if f.ReservedConcurrency > 0 {
+		props = append(props, kv{"ReservedConcurrentExecutions", f.ReservedConcurrency})
+	}
+	if f.Tracing {
+		props = append(props, kv{"Tracing", "Active"})
+	}
 	if len(events) > 0 {
 		props = append(props, kv{"Events", events})
 	}
@@ -310,36 +346,6 @@ func RouteEventName(r topology.Route) string {
 		}
 	}
 	return b.String()
-}
-
-func alarm(a topology.Alarm) omap {
-	var namespace, metric, statistic, dim string
-	var dimValue any
-	switch a.Kind {
-	case topology.AlarmDLQDepth:
-		namespace, metric, statistic, dim = "AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum", "QueueName"
-		dimValue = getAtt(a.Target, "QueueName")
-	case topology.AlarmFunctionErrors:
-		namespace, metric, statistic, dim = "AWS/Lambda", "Errors", "Sum", "FunctionName"
-		dimValue = ref(a.Target)
-	default:
-		panic("unknown alarm kind " + string(a.Kind))
-	}
-	return o("Type", "AWS::CloudWatch::Alarm", "Properties", o(
-		"AlarmActions", []any{ref(topology.AlarmTopic.LogicalID)},
-		"AlarmDescription", a.Description,
-		"AlarmName", sub(a.Name),
-		"ComparisonOperator", "GreaterThanOrEqualToThreshold",
-		"Dimensions", []any{o("Name", dim, "Value", dimValue)},
-		"EvaluationPeriods", a.EvaluationPeriods,
-		"MetricName", metric,
-		"Namespace", namespace,
-		"Period", int(a.Period.Seconds()),
-		"Statistic", statistic,
-		"Threshold", a.Threshold,
-		// No data means no messages and no invocations: not a failure.
-		"TreatMissingData", "notBreaching",
-	))
 }
 
 func outputs(t topology.Topology) omap {

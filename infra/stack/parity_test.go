@@ -140,7 +140,11 @@ func TestParityWithSAMTemplate(t *testing.T) {
 				}
 			}
 			for k, v := range sp {
-				if k != "CodeUri" && k != "Events" {
+				switch k {
+				case "CodeUri", "Events":
+				case "Tracing": // SAM's shorthand for TracingConfig
+					s["TracingConfig"] = map[string]any{"Mode": v}
+				default:
 					s[k] = v
 				}
 			}
@@ -151,7 +155,7 @@ func TestParityWithSAMTemplate(t *testing.T) {
 	})
 
 	t.Run("queue triggers", func(t *testing.T) {
-		type trig struct{ Queue, Batch, Types string }
+		type trig struct{ Queue, Batch, Types, Scaling string }
 		cdkT, samT := map[string]trig{}, map[string]trig{}
 		for id, r := range cdkRes {
 			m := r.(map[string]any)
@@ -163,7 +167,7 @@ func TestParityWithSAMTemplate(t *testing.T) {
 			if id != fn+"Queue" {
 				t.Errorf("mapping %s of %s: SAM would name it %sQueue", id, fn, fn)
 			}
-			cdkT[fn] = trig{js(p["EventSourceArn"]), js(p["BatchSize"]), js(p["FunctionResponseTypes"])}
+			cdkT[fn] = trig{js(p["EventSourceArn"]), js(p["BatchSize"]), js(p["FunctionResponseTypes"]), js(p["ScalingConfig"])}
 		}
 		for id, r := range samRes {
 			ev, _ := r.(map[string]any)["Properties"].(map[string]any)["Events"].(map[string]any)
@@ -173,7 +177,7 @@ func TestParityWithSAMTemplate(t *testing.T) {
 					continue
 				}
 				p := em["Properties"].(map[string]any)
-				samT[id] = trig{js(p["Queue"]), js(p["BatchSize"]), js(p["FunctionResponseTypes"])}
+				samT[id] = trig{js(p["Queue"]), js(p["BatchSize"]), js(p["FunctionResponseTypes"]), js(p["ScalingConfig"])}
 			}
 		}
 		if len(cdkT) == 0 || !reflect.DeepEqual(cdkT, samT) {
@@ -226,9 +230,28 @@ func TestParityWithSAMTemplate(t *testing.T) {
 			t.Errorf("CDK %v\nSAM %v", c, s)
 		}
 		cName := cdkRes["HttpApi"].(map[string]any)["Properties"].(map[string]any)["Name"]
-		sName := samRes["HttpApi"].(map[string]any)["Properties"].(map[string]any)["Name"]
-		if !reflect.DeepEqual(cName, sName) {
-			t.Errorf("API name CDK %v SAM %v", cName, sName)
+		sProps := samRes["HttpApi"].(map[string]any)["Properties"].(map[string]any)
+		if !reflect.DeepEqual(cName, sProps["Name"]) {
+			t.Errorf("API name CDK %v SAM %v", cName, sProps["Name"])
+		}
+		// SAM sets the $default stage's throttling and access log on the HttpApi; the CDK
+		// on the stage resource.
+		stages := 0
+		for _, r := range cdkRes {
+			m := r.(map[string]any)
+			if m["Type"] != "AWS::ApiGatewayV2::Stage" {
+				continue
+			}
+			stages++
+			p := m["Properties"].(map[string]any)
+			for _, k := range []string{"AccessLogSettings", "DefaultRouteSettings"} {
+				if p[k] == nil || !reflect.DeepEqual(p[k], sProps[k]) {
+					t.Errorf("stage %s: CDK %s SAM %s", k, js(p[k]), js(sProps[k]))
+				}
+			}
+		}
+		if stages != 1 {
+			t.Errorf("%d CDK stages", stages)
 		}
 	})
 

@@ -8,8 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/ponte-hub/ponte/infra/cfn"
 	"github.com/ponte-hub/ponte/internal/topology"
 )
 
@@ -121,7 +120,8 @@ func (b *builder) table() {
 			PointInTimeRecoveryEnabled: jsii.Bool(t.PointInTimeRecovery),
 		},
 		// The table is the system of record: deleting the stack must not delete it.
-		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+		RemovalPolicy:      awscdk.RemovalPolicy_RETAIN,
+		DeletionProtection: jsii.Bool(t.DeletionProtection),
 	})
 	for _, g := range t.GSIs {
 		b.tbl.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
@@ -149,6 +149,10 @@ func (b *builder) queueResources() {
 			}
 			if q.FIFO {
 				props.Fifo = jsii.Bool(true)
+			}
+			if q.HighThroughput {
+				props.DeduplicationScope = awssqs.DeduplicationScope_MESSAGE_GROUP
+				props.FifoThroughputLimit = awssqs.FifoThroughputLimit_PER_MESSAGE_GROUP_ID
 			}
 			if q.DLQ != "" {
 				props.DeadLetterQueue = &awssqs.DeadLetterQueue{Queue: b.queues[q.DLQ], MaxReceiveCount: jsii.Number(float64(q.MaxReceiveCount))}
@@ -182,6 +186,8 @@ func (b *builder) resolve(r topology.Ref, f topology.Function) *string {
 		return awscdk.Fn_Sub(jsii.String(topology.SecretsArnPattern(r.Value)), nil)
 	case topology.RefLogGroupArn:
 		return b.logGroups[f.LogicalID].LogGroupArn()
+	case topology.RefAnyResource:
+		return jsii.String("*")
 	}
 	panic("unknown reference kind " + string(r.Kind))
 }
@@ -223,7 +229,7 @@ func (b *builder) function(f topology.Function, assetDir string) {
 	for _, e := range f.Env {
 		env[e.Name] = b.resolve(e.Value, f)
 	}
-	fn := awslambda.NewFunction(b.stack, jsii.String(f.LogicalID), &awslambda.FunctionProps{
+	props := &awslambda.FunctionProps{
 		FunctionName: sub(f.Name),
 		Description:  jsii.String(f.Description),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -235,8 +241,18 @@ func (b *builder) function(f topology.Function, assetDir string) {
 		Environment:  &env,
 		Role:         role,
 		LogGroup:     lg,
-	})
+	}
+	if f.ReservedConcurrency > 0 {
+		props.ReservedConcurrentExecutions = jsii.Number(float64(f.ReservedConcurrency))
+	}
+	fn := awslambda.NewFunction(b.stack, jsii.String(f.LogicalID), props)
 	setID(fn, f.LogicalID)
+	if f.Tracing {
+		// Set on the resource: the L2's Tracing would add its own X-Ray policy to the
+		// role; the declaration grants X-Ray's actions itself.
+		fn.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("TracingConfig"),
+			map[string]any{"Mode": "Active"})
+	}
 	// The CDK adds DependsOn the role, which the role's GetAtt already implies.
 	fn.Node().DefaultChild().(awscdk.CfnResource).AddDeletionOverride(jsii.String("DependsOn"))
 	b.fns[f.LogicalID] = fn
@@ -244,22 +260,40 @@ func (b *builder) function(f topology.Function, assetDir string) {
 	if f.Trigger.Kind == topology.TriggerQueue {
 		// No awslambdaeventsources.SqsEventSource: it would add its own grant to the role;
 		// the declaration already holds the consume statement.
-		esm := awslambda.NewEventSourceMapping(b.stack, jsii.String(f.LogicalID+topology.QueueEventName), &awslambda.EventSourceMappingProps{
+		esmProps := &awslambda.EventSourceMappingProps{
 			Target:                  fn,
 			EventSourceArn:          b.queues[f.Trigger.Queue].QueueArn(),
 			BatchSize:               jsii.Number(float64(f.Trigger.BatchSize)),
 			ReportBatchItemFailures: jsii.Bool(true),
-		})
+		}
+		if f.Trigger.MaxConcurrency > 0 {
+			esmProps.MaxConcurrency = jsii.Number(float64(f.Trigger.MaxConcurrency))
+		}
+		esm := awslambda.NewEventSourceMapping(b.stack, jsii.String(f.LogicalID+topology.QueueEventName), esmProps)
 		setID(esm, f.LogicalID+topology.QueueEventName)
 	}
 }
 
 func (b *builder) httpAPI() {
-	b.api = awsapigatewayv2.NewHttpApi(b.stack, jsii.String(topology.HTTPAPIID), &awsapigatewayv2.HttpApiProps{
-		ApiName:            sub("ponte-{stage}"),
+	api := b.topo.API
+	b.api = awsapigatewayv2.NewHttpApi(b.stack, jsii.String(api.LogicalID), &awsapigatewayv2.HttpApiProps{
+		ApiName:            sub(api.Name),
 		CreateDefaultStage: jsii.Bool(true),
 	})
-	setID(b.api, topology.HTTPAPIID)
+	setID(b.api, api.LogicalID)
+	accessLog := awslogs.NewLogGroup(b.stack, jsii.String(api.AccessLog.LogicalID), &awslogs.LogGroupProps{
+		LogGroupName:  sub(api.AccessLog.Name),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	setID(accessLog, api.AccessLog.LogicalID)
+	accessLog.Node().DefaultChild().(awscdk.CfnResource).AddPropertyOverride(jsii.String("RetentionInDays"),
+		b.params[topology.LogRetentionParam].ValueAsNumber())
+	// Throttling and the access log are set on the $default stage's resource, rendered
+	// by infra/cfn as the SAM template's HttpApi carries them.
+	stage := b.api.DefaultStage().Node().DefaultChild().(awscdk.CfnResource)
+	stage.AddPropertyOverride(jsii.String("AccessLogSettings"), cfn.StageAccessLog(b.topo))
+	stage.AddPropertyOverride(jsii.String("DefaultRouteSettings"), cfn.StageThrottle(b.topo))
+	stage.AddDependency(accessLog.Node().DefaultChild().(awscdk.CfnResource))
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	for _, r := range b.topo.Routes {
 		integ, ok := integrations[r.Function]
@@ -320,34 +354,22 @@ func (b *builder) alarms() {
 		Endpoint: b.params[topology.AlarmEmailParam].ValueAsString(),
 	})
 	subscription.CfnOptions().SetCondition(b.hasEmail)
-	action := awscloudwatchactions.NewSnsAction(topic)
-
 	for _, a := range b.topo.Alarms {
-		opts := &awscloudwatch.MetricOptions{Period: seconds(a.Period)}
-		var metric awscloudwatch.Metric
-		switch a.Kind {
-		case topology.AlarmDLQDepth:
-			opts.Statistic = jsii.String("Maximum")
-			metric = b.queues[a.Target].MetricApproximateNumberOfMessagesVisible(opts)
-		case topology.AlarmFunctionErrors:
-			opts.Statistic = jsii.String("Sum")
-			metric = b.fns[a.Target].MetricErrors(opts)
-		default:
-			panic("unknown alarm kind " + string(a.Kind))
+		props, err := cfn.Alarm(b.topo, a)
+		if err != nil {
+			panic(err) // a declaration the tests of internal/topology refuse
 		}
-		alarm := awscloudwatch.NewAlarm(b.stack, jsii.String(a.LogicalID), &awscloudwatch.AlarmProps{
-			AlarmName:          sub(a.Name),
-			AlarmDescription:   jsii.String(a.Description),
-			Metric:             metric,
-			Threshold:          jsii.Number(a.Threshold),
-			EvaluationPeriods:  jsii.Number(float64(a.EvaluationPeriods)),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-			// No data means no messages and no invocations: not a failure.
-			TreatMissingData: awscloudwatch.TreatMissingData_NOT_BREACHING,
+		awscdk.NewCfnResource(b.stack, jsii.String(a.LogicalID), &awscdk.CfnResourceProps{
+			Type: jsii.String("AWS::CloudWatch::Alarm"), Properties: &props,
 		})
-		alarm.AddAlarmAction(action)
-		setID(alarm, a.LogicalID)
 	}
+	dash, err := cfn.Dashboard(b.topo)
+	if err != nil {
+		panic(err)
+	}
+	awscdk.NewCfnResource(b.stack, jsii.String(b.topo.Dashboard.LogicalID), &awscdk.CfnResourceProps{
+		Type: jsii.String("AWS::CloudWatch::Dashboard"), Properties: &dash,
+	})
 }
 
 // outputs name every value `ponte serve` needs to run against this stack; each output's

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	queuesqs "github.com/ponte-hub/ponte/internal/queue/sqs"
 	"github.com/ponte-hub/ponte/internal/topology"
 )
 
@@ -72,7 +74,8 @@ func TestResourceCounts(t *testing.T) {
 		want int
 	}{
 		{"AWS::Lambda::Function", len(topo.Functions)},
-		{"AWS::Logs::LogGroup", len(topo.Functions)},
+		{"AWS::Logs::LogGroup", len(topo.Functions) + 1}, // and the API's access log
+		{"AWS::CloudWatch::Dashboard", 1},
 		{"AWS::IAM::Role", len(topo.Functions) + len(topo.Schedules)},
 		{"AWS::IAM::Policy", 0}, // every statement is inline in its role
 		{"AWS::SQS::Queue", len(topo.Queues)},
@@ -230,15 +233,29 @@ func TestRoutesScheduleAlarms(t *testing.T) {
 		}
 	}
 	for _, a := range topo.Alarms {
-		metric := map[topology.AlarmKind]string{topology.AlarmDLQDepth: "ApproximateNumberOfMessagesVisible", topology.AlarmFunctionErrors: "Errors"}[a.Kind]
-		assert(t, a.LogicalID, func() {
-			tmpl.HasResourceProperties(jsii.String("AWS::CloudWatch::Alarm"), map[string]any{
-				"AlarmName":    subJSON(a.Name),
-				"MetricName":   metric,
-				"Threshold":    a.Threshold,
-				"AlarmActions": []any{map[string]any{"Ref": topology.AlarmTopic.LogicalID}},
-			})
-		})
+		props := resource(t, a.LogicalID)["Properties"].(map[string]any)
+		if fmt.Sprint(props["AlarmName"]) != fmt.Sprint(subJSON(a.Name)) || props["Threshold"] != a.Threshold ||
+			js(props["AlarmActions"]) != js([]any{map[string]any{"Ref": topology.AlarmTopic.LogicalID}}) {
+			t.Errorf("%s: %s", a.LogicalID, js(props))
+		}
+		// Each metric the alarm watches is named with its namespace and dimensions.
+		watched := js(props)
+		for _, m := range a.Metrics {
+			if !strings.Contains(watched, `"`+m.Name+`"`) || !strings.Contains(watched, `"`+m.Namespace+`"`) {
+				t.Errorf("%s does not watch %s/%s: %s", a.LogicalID, m.Namespace, m.Name, watched)
+			}
+		}
+	}
+	// The HTTP API's stage: throttled, access-logged to its own log group.
+	for id, st := range resources("AWS::ApiGatewayV2::Stage") {
+		p := st["Properties"].(map[string]any)
+		rs := p["DefaultRouteSettings"].(map[string]any)
+		if rs["ThrottlingRateLimit"] != float64(topo.API.ThrottleRate) || rs["ThrottlingBurstLimit"] != float64(topo.API.ThrottleBurst) {
+			t.Errorf("%s throttling %v", id, rs)
+		}
+		if js(p["AccessLogSettings"].(map[string]any)["DestinationArn"]) != js(getAtt(topo.API.AccessLog.LogicalID, "Arn")) {
+			t.Errorf("%s access log %v", id, p["AccessLogSettings"])
+		}
 	}
 	assert(t, "alarm e-mail", func() {
 		tmpl.HasResource(jsii.String("AWS::SNS::Subscription"), map[string]any{
@@ -294,23 +311,45 @@ func TestIAMScopedToNamedResources(t *testing.T) {
 	secretArn := func(prefix string) map[string]any {
 		return map[string]any{"Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:" + topology.Sub(prefix) + "*"}
 	}
+	samRes := samTemplate(t)["Resources"].(map[string]any)
 	for _, f := range topo.Functions {
 		var want []grant
+		// Queue statements come from what the function's code calls on each queue and
+		// what the SQS adapter declares each call needs, not from the rendered statements.
+		for _, u := range f.QueueUses {
+			grants, unknown := queuesqs.GrantsFor(u.Methods...)
+			if len(unknown) > 0 {
+				t.Fatalf("%s: unknown queue methods %v", f.LogicalID, unknown)
+			}
+			if u.Consumer {
+				grants = append(grants, queuesqs.ConsumerGrants...)
+			}
+			for _, g := range grants {
+				id := u.Queue
+				if g.On == queuesqs.OnDLQ {
+					q, _ := topo.Queue(u.Queue)
+					id = q.DLQ
+				}
+				want = append(want, grant{g.Action, js(getAtt(id, "Arn"))})
+			}
+		}
 		for _, p := range f.Permissions {
 			for _, a := range p.Actions {
 				for _, r := range p.Resources {
 					var v any
 					switch r.Kind {
+					case topology.RefQueueArn:
+						continue // from QueueUses above
 					case topology.RefTableArn:
 						v = getAtt("Table", "Arn")
 					case topology.RefTableIndexes:
 						v = map[string]any{"Fn::Sub": "${Table.Arn}/index/*"}
-					case topology.RefQueueArn:
-						v = getAtt(r.ID, "Arn")
 					case topology.RefSecrets:
 						v = secretArn(r.Value)
 					case topology.RefLogGroupArn:
 						v = getAtt(f.LogGroup.LogicalID, "Arn")
+					case topology.RefAnyResource:
+						v = "*"
 					default:
 						t.Fatalf("%s: resource kind %s", f.LogicalID, r.Kind)
 					}
@@ -319,9 +358,14 @@ func TestIAMScopedToNamedResources(t *testing.T) {
 			}
 		}
 		sort.Slice(want, func(i, j int) bool { return want[i].action+want[i].resource < want[j].action+want[j].resource })
+		want = slices.Compact(want)
 		role := resource(t, f.LogicalID+"Role")
 		if got := statements(role); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s role:\n got %v\nwant %v", f.LogicalID, got, want)
+			t.Errorf("%s CDK role:\n got %v\nwant %v", f.LogicalID, got, want)
+		}
+		samRole := normal(samRes[f.LogicalID+"Role"]).(map[string]any)
+		if got := statements(samRole); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s SAM role:\n got %v\nwant %v", f.LogicalID, got, want)
 		}
 	}
 	for id, r := range resources("AWS::IAM::Role") {
@@ -330,7 +374,8 @@ func TestIAMScopedToNamedResources(t *testing.T) {
 			t.Errorf("%s: managed policies %v", id, props["ManagedPolicyArns"])
 		}
 		for _, g := range statements(r) {
-			if g.resource == `"*"` || strings.Contains(g.action, "*") {
+			// X-Ray's actions support no resource-level permissions; nothing else is on "*".
+			if (g.resource == `"*"` && !slices.Contains(topology.XRayActions, g.action)) || strings.Contains(g.action, "*") {
 				t.Errorf("%s: wildcard grant %v", id, g)
 			}
 		}

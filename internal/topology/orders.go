@@ -20,6 +20,7 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// stores it and queues it; short, like erp-api, because platforms time out fast.
 	hook := function(WebhooksID, "webhooks", 256, 10*time.Second, Trigger{Kind: TriggerHTTP}, env)
 	hook.Description = "Ponte platform webhooks: verify, store, queue order deliveries"
+	hook.ReservedConcurrency = HTTPReservedConcurrency
 	hook.QueueUses = send(OrdersQueueID)
 	hook.Permissions = append(hook.Permissions, table)
 	hook.Permissions = append(hook.Permissions, platformSecrets(SecretReadActions)...)
@@ -27,7 +28,7 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// orders: fetches thin orders and writes statuses back with the platform's
 	// credentials (tokens refreshed in place), re-queues its own write-backs and
 	// releases, and dead-letters to its DLQ.
-	ord := function(OrdersID, "orders", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: OrdersQueueID, BatchSize: 10}, env)
+	ord := function(OrdersID, "orders", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: OrdersQueueID, BatchSize: 10, MaxConcurrency: ConsumerMaxConcurrency}, env)
 	ord.Description = "Ponte orders: deliveries, write-backs, reservation releases"
 	ord.QueueUses = append([]QueueUse{consume(OrdersQueueID)}, send(OrdersQueueID, ChangesQueueID, EventsQueueID)...)
 	ord.Permissions = append(ord.Permissions, table)
@@ -38,7 +39,7 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// An ERP push endpoint's answer acks the order through the use case, so it writes
 	// the table and sends like erp-api's ack. One message per invocation: a slow
 	// endpoint costs one request timeout, not a batch of them.
-	ev := function(EventsID, "events", 256, EventsTimeout, Trigger{Kind: TriggerQueue, Queue: EventsQueueID, BatchSize: 1}, env)
+	ev := function(EventsID, "events", 256, EventsTimeout, Trigger{Kind: TriggerQueue, Queue: EventsQueueID, BatchSize: 1, MaxConcurrency: ConsumerMaxConcurrency}, env)
 	ev.Description = "Ponte outgoing webhooks: signed order events (FIFO per endpoint)"
 	ev.QueueUses = append([]QueueUse{consume(EventsQueueID)}, send(OrdersQueueID, ChangesQueueID, EventsQueueID)...)
 	ev.Permissions = append(ev.Permissions, table, secretsOf(SecretReadActions, "webhooks"))

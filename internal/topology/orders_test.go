@@ -27,11 +27,11 @@ func TestOrderQueuesAndTriggers(t *testing.T) {
 			if !ok {
 				t.Fatal("missing")
 			}
-			if f.Trigger != (Trigger{Kind: TriggerQueue, Queue: c.queue, BatchSize: c.batch}) {
+			if f.Trigger != (Trigger{Kind: TriggerQueue, Queue: c.queue, BatchSize: c.batch, MaxConcurrency: ConsumerMaxConcurrency}) {
 				t.Errorf("trigger %+v", f.Trigger)
 			}
 			q, ok := topo.Queue(c.queue)
-			if !ok || q.FIFO != c.fifo || q.Name != c.name || q.DLQ != c.dlq || q.MaxReceiveCount != MaxReceiveCount {
+			if !ok || q.FIFO != c.fifo || q.HighThroughput != c.fifo || q.Name != c.name || q.DLQ != c.dlq || q.MaxReceiveCount != MaxReceiveCount {
 				t.Errorf("queue %+v", q)
 			}
 			if _, ok := topo.Queue(c.dlq); !ok {

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -73,6 +72,8 @@ type Parameter struct {
 type Topology struct {
 	Parameters    []Parameter
 	Table         Table
+	API           HTTPAPI
+	Dashboard     Named
 	Queues        []Queue
 	Functions     []Function
 	Routes        []Route
@@ -97,6 +98,23 @@ type Table struct {
 	// PointInTimeRecovery keeps 35 days of restorable history: the table is the system
 	// of record for versions, desired and pushed states, and raw webhook deliveries.
 	PointInTimeRecovery bool
+	// DeletionProtection refuses DeleteTable (console, CLI or a replaced stack) until an
+	// operator turns it off: the Retain policy alone does not stop a manual delete.
+	DeletionProtection bool
+}
+
+// HTTPAPI is the API Gateway HTTP API and its $default stage.
+type HTTPAPI struct {
+	Named
+	// ThrottleRate (requests per second, steady) and ThrottleBurst bound every route of
+	// the stage, so a runaway client gets 429s from API Gateway before it can use up the
+	// functions' reserved concurrency.
+	ThrottleRate  int
+	ThrottleBurst int
+	// AccessLog is the log group of the stage's access log, one JSON line per request
+	// in AccessLogFormat.
+	AccessLog       Named
+	AccessLogFormat string
 }
 
 // GSI is a global secondary index projecting all attributes, string keys.
@@ -115,6 +133,9 @@ type Queue struct {
 	// DLQ is the LogicalID of the dead-letter queue, empty on a DLQ itself.
 	DLQ             string
 	MaxReceiveCount int
+	// HighThroughput is FIFO high-throughput mode: deduplication and the throughput
+	// quota per message group (each store its own), not per queue.
+	HighThroughput bool
 }
 
 // TriggerKind says what invokes a function.
@@ -133,6 +154,10 @@ type Trigger struct {
 	// Queue is the LogicalID of the consumed queue (TriggerQueue).
 	Queue     string
 	BatchSize int
+	// MaxConcurrency caps the concurrent invocations the event source mapping makes (SQS
+	// maximum concurrency, 2 to 1000), so a bulk import cannot take the account's
+	// concurrency from the HTTP functions.
+	MaxConcurrency int
 }
 
 // RefKind is what an environment value or a permission's resource points at.
@@ -147,6 +172,13 @@ const (
 	RefQueueArn     RefKind = "queue-arn"     // ARN of queue ID
 	RefSecrets      RefKind = "secrets"       // secrets whose names start with Value ({stage} substituted)
 	RefLogGroupArn  RefKind = "log-group-arn" // the function's own log group
+	// RefAnyResource is "*", allowed only for actions IAM cannot scope to a resource
+	// (XRayActions); tests refuse it anywhere else.
+	RefAnyResource RefKind = "any"
+	// Names and ids for metric dimensions.
+	RefQueueName    RefKind = "queue-name"    // QueueName of queue ID
+	RefFunctionName RefKind = "function-name" // name of function ID
+	RefAPIID        RefKind = "api-id"        // the HTTP API's id
 )
 
 // Ref points at a value or a resource.
@@ -199,6 +231,11 @@ type Function struct {
 	// Platform is set on push functions.
 	Platform    string
 	Description string
+	// ReservedConcurrency is set aside for this function alone (and caps it); 0 reserves
+	// nothing. The HTTP functions get it so queue consumers can never starve them.
+	ReservedConcurrency int
+	// Tracing turns on X-Ray active tracing (its segments are written with XRayActions).
+	Tracing bool
 }
 
 // Route is an HTTP API route served by a function.
@@ -227,7 +264,7 @@ type Schedule struct {
 	MaxEventAge   time.Duration
 }
 
-// AlarmKind says which metric an alarm watches.
+// AlarmKind says what an alarm watches; infra/README.md says what to do for each.
 type AlarmKind string
 
 const (
@@ -236,13 +273,45 @@ const (
 	AlarmDLQDepth AlarmKind = "dlq-depth"
 	// AlarmFunctionErrors fires when a function invocation fails (crash, timeout, init error).
 	AlarmFunctionErrors AlarmKind = "function-errors"
+	// AlarmFunctionThrottles fires when Lambda refused invocations for want of concurrency.
+	AlarmFunctionThrottles AlarmKind = "function-throttles"
+	// AlarmQueueAge fires when a work queue's oldest message waited too long: consumers
+	// are behind, failing, or throttled by the event source's maximum concurrency.
+	AlarmQueueAge AlarmKind = "queue-age"
+	// AlarmQueueRetries fires when messages keep coming back for retries: the workers'
+	// own metric (worker.RetryMetric), since a retry is not a failed invocation.
+	AlarmQueueRetries AlarmKind = "queue-retries"
+	// AlarmTableErrors fires on DynamoDB system errors (HTTP 500s) on the table.
+	AlarmTableErrors AlarmKind = "table-errors"
+	// AlarmTableThrottles fires when DynamoDB throttled reads or writes.
+	AlarmTableThrottles AlarmKind = "table-throttles"
+	// AlarmAPI5xx fires when the HTTP API answered 5xx (a function failed or timed out,
+	// or the store was unavailable and the request must be retried).
+	AlarmAPI5xx AlarmKind = "api-5xx"
 )
 
-// Alarm is one CloudWatch alarm, notifying the alarm topic.
+// Metric is one CloudWatch metric with its statistic.
+type Metric struct {
+	Namespace  string
+	Name       string
+	Statistic  string
+	Dimensions []Dimension
+}
+
+// Dimension is a metric dimension whose value is a resource's name or id.
+type Dimension struct {
+	Name  string
+	Value Ref // RefQueueName, RefFunctionName, RefTableName, RefAPIID or RefLiteral
+}
+
+// Alarm is one CloudWatch alarm, notifying the alarm topic. It watches Metrics[0], or,
+// when Expression is set, the metric math Expression over Metrics named m0, m1, ...
 type Alarm struct {
 	Named
 	Kind              AlarmKind
-	Target            string // LogicalID of the queue or function
+	Target            string // LogicalID of the queue, function, table or API
+	Metrics           []Metric
+	Expression        string
 	Threshold         float64
 	Period            time.Duration
 	EvaluationPeriods int
@@ -275,6 +344,18 @@ const (
 	// plus the secret and table reads around it; EventsVisibility keeps the 6x margin.
 	EventsTimeout    = 15 * time.Second
 	EventsVisibility = 6 * EventsTimeout
+	// ConsumerMaxConcurrency caps each queue consumer's concurrent invocations, and
+	// HTTPReservedConcurrency is set aside for each HTTP function (erp-api, webhooks):
+	// with 8 consumers at 5 and 2 x 10 reserved, a bulk import uses at most 40 of the
+	// account's concurrency (1,000 by default; new accounts may start lower, see
+	// infra/README.md) and the APIs always have theirs.
+	ConsumerMaxConcurrency  = 5
+	HTTPReservedConcurrency = 10
+	// APIThrottleRate and APIThrottleBurst bound the HTTP API's stage (requests per
+	// second, steady and burst); HTTPReservedConcurrency functions of APITimeout serve
+	// well above that rate at the functions' usual latency.
+	APIThrottleRate  = 50
+	APIThrottleBurst = 100
 	// OrderPollTimeout ends a poll before the next one-minute run starts.
 	OrderPollTimeout = 50 * time.Second
 )
@@ -296,6 +377,10 @@ var (
 
 // LogActions are what the Lambda runtime needs to write the function's own log group.
 var LogActions = []string{"logs:CreateLogStream", "logs:PutLogEvents"}
+
+// XRayActions are what active tracing needs; X-Ray supports no resource-level
+// permissions, so they are granted on "*" (AWS's own AWSXrayWriteOnlyAccess does the same).
+var XRayActions = []string{"xray:PutTelemetryRecords", "xray:PutTraceSegments"}
 
 // Logical IDs of the fixed resources.
 const (
@@ -344,6 +429,13 @@ func New(platformNames []string) Topology {
 			GSIs:                []GSI{{Name: "gsi1", PartitionKey: "gsi1pk", SortKey: "gsi1sk"}},
 			TTLAttribute:        "expires_at",
 			PointInTimeRecovery: true,
+			DeletionProtection:  true,
+		},
+		API: HTTPAPI{
+			Named:        Named{LogicalID: HTTPAPIID, Name: "ponte-{stage}"},
+			ThrottleRate: APIThrottleRate, ThrottleBurst: APIThrottleBurst,
+			AccessLog:       Named{LogicalID: "ApiAccessLogGroup", Name: "/aws/apigateway/ponte-{stage}"},
+			AccessLogFormat: accessLogFormat,
 		},
 		ScheduleGroup: Named{LogicalID: ScheduleGroupID, Name: "ponte-{stage}"},
 	}
@@ -422,6 +514,7 @@ func New(platformNames []string) Topology {
 	// operator's queue pages read, peek and redrive every queue pair.
 	erp := function(ErpAPIID, "erp-api", 256, APITimeout, Trigger{Kind: TriggerHTTP}, env)
 	erp.Description = "Ponte HTTP API: ERP changes and orders, admin"
+	erp.ReservedConcurrency = HTTPReservedConcurrency
 	erp.QueueUses = append(send(ChangesQueueID, OrdersQueueID, EventsQueueID), operator()...)
 	erp.Permissions = append(erp.Permissions, table)
 	if len(platformNames) > 0 {
@@ -430,7 +523,7 @@ func New(platformNames []string) Topology {
 	t.Functions = append(t.Functions, erp)
 
 	// fanout: consumes changes, dead-letters to its DLQ, queues pushes on every platform.
-	fan := function(FanoutID, "fanout", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: ChangesQueueID, BatchSize: 10}, env)
+	fan := function(FanoutID, "fanout", 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: ChangesQueueID, BatchSize: 10, MaxConcurrency: ConsumerMaxConcurrency}, env)
 	fan.Description = "Ponte fan-out: desired state per connection, queues pushes"
 	var pushQueues []string
 	for _, p := range platformNames {
@@ -443,7 +536,7 @@ func New(platformNames []string) Topology {
 	// push-<platform>: consumes its FIFO queue, dead-letters to its DLQ, calls the
 	// platform with that platform's credentials (refreshed tokens are written back).
 	for _, p := range platformNames {
-		f := function(PushFunctionID(p), "push-"+p, 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10}, env)
+		f := function(PushFunctionID(p), "push-"+p, 256, ConsumerTimeout, Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10, MaxConcurrency: ConsumerMaxConcurrency}, env)
 		f.Platform = p
 		f.Description = "Ponte push to " + p + " (FIFO, one store at a time)"
 		f.QueueUses = []QueueUse{consume(PushQueueID(p))}
@@ -506,25 +599,8 @@ func New(platformNames []string) Topology {
 		MaxEventAge:   time.Minute,
 	}}
 
-	for _, q := range t.Queues {
-		if q.DLQ != "" { // only dead-letter queues name no DLQ
-			continue
-		}
-		t.Alarms = append(t.Alarms, Alarm{
-			Named: Named{LogicalID: q.LogicalID + "DepthAlarm", Name: strings.TrimSuffix(q.Name, ".fifo") + "-depth"},
-			Kind:  AlarmDLQDepth, Target: q.LogicalID,
-			Threshold: 1, Period: 5 * time.Minute, EvaluationPeriods: 1,
-			Description: "Messages in " + q.LogicalID + ": they failed " + strconv.Itoa(MaxReceiveCount) + " times or were dead-lettered; inspect and redrive (ponte redrive).",
-		})
-	}
-	for _, f := range t.Functions {
-		t.Alarms = append(t.Alarms, Alarm{
-			Named: Named{LogicalID: f.LogicalID + "ErrorsAlarm", Name: f.Name + "-errors"},
-			Kind:  AlarmFunctionErrors, Target: f.LogicalID,
-			Threshold: 1, Period: 5 * time.Minute, EvaluationPeriods: 1,
-			Description: "Invocations of " + f.Name + " failed (crash, timeout or start-up error); see its log group.",
-		})
-	}
+	t.Alarms = alarms(t)
+	t.Dashboard = Named{LogicalID: "Dashboard", Name: "ponte-{stage}"}
 	return t
 }
 
@@ -534,9 +610,10 @@ func queuePair(id, dlqID, name string, fifo bool) []Queue {
 		suffix = ".fifo"
 	}
 	return []Queue{
-		{Named: Named{LogicalID: dlqID, Name: name + "-dlq" + suffix}, FIFO: fifo, Visibility: QueueVisibility, Retention: DLQRetention},
+		{Named: Named{LogicalID: dlqID, Name: name + "-dlq" + suffix}, FIFO: fifo, Visibility: QueueVisibility, Retention: DLQRetention,
+			HighThroughput: fifo},
 		{Named: Named{LogicalID: id, Name: name + suffix}, FIFO: fifo, Visibility: QueueVisibility, Retention: QueueRetention,
-			DLQ: dlqID, MaxReceiveCount: MaxReceiveCount},
+			DLQ: dlqID, MaxReceiveCount: MaxReceiveCount, HighThroughput: fifo},
 	}
 }
 
@@ -548,8 +625,12 @@ func function(id, short string, memory int, timeout time.Duration, trig Trigger,
 		CodeDir:  "functions/" + short,
 		MemoryMB: memory, Timeout: timeout, Trigger: trig,
 		Env:         append([]EnvVar(nil), env...),
-		LogGroup:    Named{LogicalID: strings.TrimSuffix(id, "Function") + "LogGroup", Name: "/aws/lambda/" + name},
-		Permissions: []Permission{{Actions: LogActions, Resources: []Ref{{Kind: RefLogGroupArn}}}},
+		LogGroup: Named{LogicalID: strings.TrimSuffix(id, "Function") + "LogGroup", Name: "/aws/lambda/" + name},
+		Tracing:  true,
+		Permissions: []Permission{
+			{Actions: LogActions, Resources: []Ref{{Kind: RefLogGroupArn}}},
+			{Actions: XRayActions, Resources: []Ref{{Kind: RefAnyResource}}},
+		},
 	}
 }
 

@@ -48,11 +48,11 @@ func TestEveryPlatformHasPushFunctionFIFOQueueAndDLQ(t *testing.T) {
 				if f.CodeDir != "functions/push-"+p || f.Platform != p {
 					t.Errorf("%s: code dir %q platform %q", p, f.CodeDir, f.Platform)
 				}
-				if f.Trigger != (Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10}) {
+				if f.Trigger != (Trigger{Kind: TriggerQueue, Queue: PushQueueID(p), BatchSize: 10, MaxConcurrency: ConsumerMaxConcurrency}) {
 					t.Errorf("%s: trigger %+v", p, f.Trigger)
 				}
 				q, ok := topo.Queue(PushQueueID(p))
-				if !ok || !q.FIFO || q.Name != "ponte-{stage}-push-"+p+".fifo" {
+				if !ok || !q.FIFO || !q.HighThroughput || q.Name != "ponte-{stage}-push-"+p+".fifo" {
 					t.Fatalf("%s: push queue %+v", p, q)
 				}
 				if q.DLQ != PushDLQID(p) || q.MaxReceiveCount != MaxReceiveCount {
@@ -197,7 +197,9 @@ func TestPermissionsNameOnlyTheFunctionsResources(t *testing.T) {
 		}
 		return g
 	}
-	logs := []grant{{"logs:CreateLogStream", "log-group-arn"}, {"logs:PutLogEvents", "log-group-arn"}}
+	// Its log group, and X-Ray's two actions, which IAM cannot scope to a resource.
+	logs := []grant{{"logs:CreateLogStream", "log-group-arn"}, {"logs:PutLogEvents", "log-group-arn"},
+		{"xray:PutTelemetryRecords", "any"}, {"xray:PutTraceSegments", "any"}}
 	on := func(id string, actions ...string) (g []grant) {
 		for _, a := range actions {
 			g = append(g, grant{"sqs:" + a, "queue-arn:" + id})
@@ -273,6 +275,9 @@ func TestPermissionsNameOnlyTheFunctionsResources(t *testing.T) {
 				for _, r := range p.Resources {
 					if r.Kind == RefLiteral {
 						t.Errorf("literal resource %q: resources must be named", r.Value)
+					}
+					if r.Kind == RefAnyResource && !slices.Equal(p.Actions, XRayActions) {
+						t.Errorf("%v on any resource: only X-Ray's actions may be", p.Actions)
 					}
 				}
 			}
@@ -393,15 +398,41 @@ func TestReferencesResolve(t *testing.T) {
 			t.Errorf("route %s missing", want)
 		}
 	}
-	// One alarm per DLQ and one per function.
-	dlqs, fns := 0, len(topo.Functions)
+	// Per DLQ its depth; per work queue its oldest message's age and its retries; per
+	// function errors and throttles; the table's errors and throttles; the API's 5xx.
+	want := map[AlarmKind]int{AlarmAPI5xx: 1, AlarmTableErrors: 1, AlarmTableThrottles: 1,
+		AlarmFunctionErrors: len(topo.Functions), AlarmFunctionThrottles: len(topo.Functions)}
 	for _, q := range topo.Queues {
 		if q.DLQ == "" {
-			dlqs++
+			want[AlarmDLQDepth]++
+		} else {
+			want[AlarmQueueAge]++
+			want[AlarmQueueRetries]++
 		}
 	}
-	if len(topo.Alarms) != dlqs+fns {
-		t.Errorf("%d alarms for %d DLQs and %d functions", len(topo.Alarms), dlqs, fns)
+	got := map[AlarmKind]int{}
+	for _, a := range topo.Alarms {
+		got[a.Kind]++
+		if len(a.Metrics) == 0 || len(a.Metrics) > 9 || (len(a.Metrics) > 1) != (a.Expression != "") {
+			t.Errorf("%s: %d metrics, expression %q", a.LogicalID, len(a.Metrics), a.Expression)
+		}
+		for _, m := range a.Metrics {
+			for _, d := range m.Dimensions {
+				switch d.Value.Kind {
+				case RefQueueName:
+					if _, ok := topo.Queue(d.Value.ID); !ok {
+						t.Errorf("%s: unknown queue %s", a.LogicalID, d.Value.ID)
+					}
+				case RefFunctionName:
+					if _, ok := topo.Function(d.Value.ID); !ok {
+						t.Errorf("%s: unknown function %s", a.LogicalID, d.Value.ID)
+					}
+				}
+			}
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("alarms by kind %v, want %v", got, want)
 	}
 }
 

@@ -43,3 +43,14 @@ func DataActions() []string {
 	sort.Strings(out)
 	return slices.Compact(out)
 }
+
+// Operations is every DynamoDB operation the store makes while serving, sorted (the
+// table's error alarm sums SystemErrors over them: the metric is per operation).
+func Operations() []string {
+	var out []string
+	for op := range operationActions {
+		out = append(out, op)
+	}
+	sort.Strings(out)
+	return out
+}
