@@ -1,7 +1,10 @@
 // Package push carries desired states to the stores (DESIGN flow 3). A message names a
 // (connection, SKU); the pusher reads the newest desired state and calls the platform only
 // for the parts that differ from what was last pushed, so duplicates, retries and
-// out-of-order deliveries can only ever push the newest state.
+// out-of-order deliveries can only ever push the newest state. A SKU's parts (stock,
+// price, product data) go in one update; when the platform refuses that update outright,
+// each part goes again on its own, so a part the store will not take (a price) never
+// holds back the others, and only the refused part is dead-lettered, with the reason.
 package push
 
 import (
@@ -360,7 +363,9 @@ func (p plan) guardError() error {
 	return worker.Dead("%s", p.guardReason())
 }
 
-func (p plan) guardReason() string { return fmt.Sprintf("price not pushed for SKU %s: %v", p.sku, p.guard) }
+func (p plan) guardReason() string {
+	return fmt.Sprintf("price not pushed for SKU %s: %v", p.sku, p.guard)
+}
 
 // plan reads what one SKU needs; nil when nothing is to be done.
 func (s *Service) plan(ctx context.Context, conn domain.Connection, sku string) (*plan, error) {
