@@ -183,8 +183,9 @@ func (c *Connector) settings(conn domain.Connection) (settings, error) {
 		s.ordersFrom = n
 	}
 	// A new connection polls from its creation, not the shop's whole history: the order
-	// list has no date filter, so the poll skips what was created before.
-	s.ordersSince = conn.CreatedAt.UTC()
+	// list has no date filter, so the poll skips what was created before. Order dates are
+	// whole seconds: a sale in the connection's first second still counts.
+	s.ordersSince = conn.CreatedAt.UTC().Truncate(time.Second)
 	if v := strings.TrimSpace(conn.Setting(SettingOrdersSince, "")); v != "" {
 		t, err := time.Parse(time.RFC3339, v)
 		if err != nil {
