@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -155,7 +157,7 @@ func Decode(body []byte, defaultCurrency string) ([]Change, []Rejection, error) 
 	case err != nil || bytes.Equal(bytes.TrimSpace(whole), []byte("null")):
 		return nil, nil, &BatchError{Msg: `malformed JSON: a batch is an object {"changes":[…]}`}
 	}
-	for name := range members {
+	for _, name := range slices.Sorted(maps.Keys(members)) {
 		if name != "changes" {
 			name = fieldName(name)
 			return nil, nil, &BatchError{Field: name, Msg: fmt.Sprintf(`unknown field %q: a batch is {"changes":[…]}`, name)}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,15 +73,16 @@ func (e *memberError) Error() string { return fmt.Sprintf("field %q: %s", e.Fiel
 // escapes, into U+FFFD without a word). kind "" checks only the encoding.
 func checkMembers(kind Kind, members map[string]json.RawMessage) *memberError {
 	allowed, known := fieldsOf[kind]
-	for name := range members {
+	names := slices.Sorted(maps.Keys(members)) // the same item always names the same field
+	for _, name := range names {
 		if !known || slices.Contains(commonFields, name) || slices.Contains(allowed, name) {
 			continue
 		}
 		return &memberError{Field: fieldName(name), Msg: fmt.Sprintf("unknown field for a %s change (it takes %s)",
 			kind, strings.Join(append(append([]string{}, commonFields...), allowed...), ", "))}
 	}
-	for name, v := range members {
-		if err := checkEncoding(v); err != nil {
+	for _, name := range names {
+		if err := checkEncoding(members[name]); err != nil {
 			return &memberError{Field: fieldName(name), Msg: err.Error()}
 		}
 	}
