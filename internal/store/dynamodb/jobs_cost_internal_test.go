@@ -43,8 +43,6 @@ func (rc *readCounter) middleware(stack *middleware.Stack) error {
 // jobsSeed is how many jobs of each (connection, kind) a tenant holds.
 type jobsSeed struct{ c1Reconcile, c1FirstSync, c2Reconcile int }
 
-func (sd jobsSeed) total() int { return sd.c1Reconcile + sd.c1FirstSync + sd.c2Reconcile }
-
 // seedJobs writes the jobs' rows, exactly as PutJob encodes them, with BatchWriteItem
 // (PutJob's transaction per job would take minutes for 20,000 on an emulator). One
 // reconcile run per minute, the newest still running.
