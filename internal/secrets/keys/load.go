@@ -32,6 +32,8 @@ type material struct {
 	// "" means there is no default and the value is simply absent.
 	defaultFile string
 	generate    func() (string, error)
+	// advice follows the news of a generated file: what losing it costs.
+	advice string
 }
 
 // load returns the value and where it came from (a variable or a path, never the value).
@@ -76,8 +78,7 @@ func (m material) load(log *slog.Logger) (value, origin string, err error) {
 		_ = os.Remove(m.defaultFile)
 		return "", "", fmt.Errorf("write %s file %s: %w", m.name, m.defaultFile, err)
 	}
-	log.Warn("generated a "+m.name+" file: what it protects is unreadable without it, so back it up, apart from the data; "+
-		m.env+" or "+m.fileEnv+" bring your own", "path", m.defaultFile)
+	log.Warn("generated a "+m.name+" file: "+m.advice+" ("+m.env+" or "+m.fileEnv+" bring your own)", "path", m.defaultFile)
 	return v, m.defaultFile, nil
 }
 
@@ -102,7 +103,8 @@ func readKeyFile(path string, log *slog.Logger) (string, error) {
 // generated with mode 0600 on first start.
 func LoadKeyring(dataDir string, log *slog.Logger) (*Keyring, error) {
 	m := material{name: "secrets key", env: SecretsKeyEnv, fileEnv: SecretsKeyFileEnv,
-		defaultFile: filepath.Join(dataDir, SecretsKeyFile), generate: func() (string, error) { return NewKeyringSpec(time.Now()) }}
+		defaultFile: filepath.Join(dataDir, SecretsKeyFile), generate: func() (string, error) { return NewKeyringSpec(time.Now()) },
+		advice: "the stored credentials cannot be read without it; back it up, apart from the data"}
 	spec, origin, err := m.load(log)
 	if err != nil {
 		return nil, err
@@ -120,7 +122,8 @@ func LoadKeyring(dataDir string, log *slog.Logger) (*Keyring, error) {
 // mode 0600 on first start. With neither and no dataDir it returns a nil *Hasher, which
 // hashes unkeyed, and says so.
 func LoadHasher(dataDir string, log *slog.Logger) (*Hasher, error) {
-	m := material{name: "key pepper", env: PepperEnv, fileEnv: PepperFileEnv, generate: NewPepper}
+	m := material{name: "key pepper", env: PepperEnv, fileEnv: PepperFileEnv, generate: NewPepper,
+		advice: "API and operator keys are hashed with it; should it be lost, the next start makes a new one and the setup re-hashes the keys"}
 	if dataDir != "" {
 		m.defaultFile = filepath.Join(dataDir, PepperFile)
 	}
