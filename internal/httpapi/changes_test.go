@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ponte-hub/ponte/internal/httpapi"
 	"github.com/ponte-hub/ponte/internal/ingest"
 )
 
@@ -50,7 +49,7 @@ func TestPostChangesStatusCodes(t *testing.T) {
 		{name: "Basic scheme", r: req{Auth: "Basic YWNtZTprZXk=", Body: batch()}, status: 401, field: "authorization", errHas: "missing bearer key"},
 		{name: "empty bearer", r: req{Auth: "Bearer    ", Body: batch()}, status: 401, field: "authorization", errHas: "missing bearer key"},
 		{name: "unknown key", r: req{Key: "not-a-tenant-key", Body: batch()}, status: 401, field: "authorization", errHas: "unknown key"},
-		{name: "key hash instead of key", r: req{Key: httpapi.HashKey(keyA), Body: batch()}, status: 401, field: "authorization", errHas: "unknown key"},
+		{name: "key hash instead of key", r: req{Key: e.hub.Keys.Hash(keyA), Body: batch()}, status: 401, field: "authorization", errHas: "unknown key"},
 		{name: "bad key is refused before the size check", r: req{Key: "wrong", Body: strings.Repeat(" ", ingest.MaxBatchBytes+1)}, status: 401, field: "authorization"},
 		{name: "malformed JSON", r: req{Key: keyA, Body: `{"changes":[`}, status: 400, field: "body", errHas: "malformed JSON"},
 		{name: "empty body", r: req{Key: keyA, Header: map[string]string{"Content-Type": "application/json"}}, status: 400, field: "body", errHas: "malformed JSON"},
