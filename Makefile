@@ -43,6 +43,7 @@ emulator:
 clean:
 	rm -rf build .ponte
 	bash scripts/aws-emulator.sh stop
+	bash scripts/elasticmq.sh stop
 
 # Deploy with the CDK (infra/): builds the bootstraps, installs the pinned tools into .tools/
 # and deploys the stack ponte-$(STAGE). Once per account and region: `cd infra && cdk bootstrap`.

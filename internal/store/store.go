@@ -52,7 +52,7 @@ const (
 type Store interface {
 	PutTenant(ctx context.Context, t domain.Tenant) error
 	GetTenant(ctx context.Context, id string) (domain.Tenant, error)
-	// TenantByAPIKeyHash finds the tenant owning a key (hex SHA-256 of the bearer key).
+	// TenantByAPIKeyHash finds the tenant owning a key by its stored hash (keys.Hasher).
 	TenantByAPIKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
 	// TenantByOperatorKeyHash finds the tenant whose operator key hashes to keyHash.
 	TenantByOperatorKeyHash(ctx context.Context, keyHash string) (domain.Tenant, error)
