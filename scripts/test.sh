@@ -42,4 +42,5 @@ grep -E -- '--- SKIP: TestContract/' "$log" | sed -E 's/^\s+//; s/ \(.*//' | sor
 grep -E 'not apply conditional writes atomically' "$log" | sed -E 's/^\s+//' | sort -u || true
 if [ "$status" != 0 ]; then tail -100 "$log"; exit "$status"; fi
 go test -count=1 -timeout 20m $others
+bash scripts/schemathesis.sh
 bash scripts/test-infra.sh
