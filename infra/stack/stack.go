@@ -293,7 +293,6 @@ func (b *builder) httpAPI() {
 	stage := b.api.DefaultStage().Node().DefaultChild().(awscdk.CfnResource)
 	stage.AddPropertyOverride(jsii.String("AccessLogSettings"), cfn.StageAccessLog(b.topo))
 	stage.AddPropertyOverride(jsii.String("DefaultRouteSettings"), cfn.StageThrottle(b.topo))
-	stage.AddDependency(accessLog.Node().DefaultChild().(awscdk.CfnResource))
 	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
 	for _, r := range b.topo.Routes {
 		integ, ok := integrations[r.Function]

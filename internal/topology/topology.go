@@ -624,7 +624,7 @@ func function(id, short string, memory int, timeout time.Duration, trig Trigger,
 		Short:    short,
 		CodeDir:  "functions/" + short,
 		MemoryMB: memory, Timeout: timeout, Trigger: trig,
-		Env:         append([]EnvVar(nil), env...),
+		Env:      append([]EnvVar(nil), env...),
 		LogGroup: Named{LogicalID: strings.TrimSuffix(id, "Function") + "LogGroup", Name: "/aws/lambda/" + name},
 		Tracing:  true,
 		Permissions: []Permission{

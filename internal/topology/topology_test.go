@@ -579,3 +579,24 @@ func repoRoot(t *testing.T) string {
 	}
 	return dir
 }
+
+// Concurrency: the HTTP functions have their own reserved share; every queue consumer
+// is capped by its event source (SQS allows 2 to 1000), so a bulk import cannot starve
+// the APIs; every function is traced.
+func TestConcurrencyAndTracing(t *testing.T) {
+	for _, f := range Default().Functions {
+		switch f.Trigger.Kind {
+		case TriggerHTTP:
+			if f.ReservedConcurrency < 1 {
+				t.Errorf("%s: no reserved concurrency", f.LogicalID)
+			}
+		case TriggerQueue:
+			if m := f.Trigger.MaxConcurrency; m < 2 || m > 1000 {
+				t.Errorf("%s: event source maximum concurrency %d", f.LogicalID, m)
+			}
+		}
+		if !f.Tracing {
+			t.Errorf("%s: not traced", f.LogicalID)
+		}
+	}
+}
