@@ -48,7 +48,9 @@ func orderFunctions(platformNames []string, env []EnvVar, table Permission,
 	// deliveries a crash left unqueued; polling may refresh tokens.
 	poll := function(OrderPollID, "order-poll", 256, OrderPollTimeout, Trigger{Kind: TriggerSchedule}, env)
 	poll.Description = "Ponte order poll: platforms without webhooks, stalled deliveries"
-	poll.QueueUses = send(OrdersQueueID)
+	// Sweep reads the orders queue's counters (orders.Service.sweepAge: a backlog means a
+	// young delivery may just be queued) before re-queueing stalled deliveries.
+	poll.QueueUses = []QueueUse{{Queue: OrdersQueueID, Methods: []string{"Send", "Stats"}}}
 	poll.Permissions = append(poll.Permissions, table)
 	poll.Permissions = append(poll.Permissions, platformSecrets(SecretWriteActions)...)
 

@@ -250,7 +250,8 @@ func TestPermissionsNameOnlyTheFunctionsResources(t *testing.T) {
 			send(OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(true, "shopify", "tray")}},
 		{EventsID, [][]grant{logs, table(), consume(EventsQueueID, EventsDLQID),
 			send(OrdersQueueID, ChangesQueueID, EventsQueueID), secrets(false, "webhooks")}},
-		{OrderPollID, [][]grant{logs, table(), send(OrdersQueueID), secrets(true, "shopify", "tray")}},
+		{OrderPollID, [][]grant{logs, table(), send(OrdersQueueID), on(OrdersQueueID, "GetQueueAttributes"), on(OrdersDLQID, "GetQueueAttributes"),
+			secrets(true, "shopify", "tray")}},
 	}
 	if len(cases) != len(topo.Functions) {
 		t.Fatalf("%d cases for %d functions", len(cases), len(topo.Functions))
