@@ -18,6 +18,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
 	queuesqs "github.com/ponte-hub/ponte/internal/queue/sqs"
+	"github.com/ponte-hub/ponte/internal/secrets/keys"
 	"github.com/ponte-hub/ponte/internal/secrets/secretsmanager"
 	storedynamo "github.com/ponte-hub/ponte/internal/store/dynamodb"
 )
@@ -152,6 +153,11 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 		h.PushQueues[p] = queuesqs.New(sqsClient, c.PushQueueURLs[p], c.PushDLQURLs[p])
 	}
 	h.Connectors = platforms.Connectors(h.Secrets, log)
+	// Keys are hashed under PONTE_KEY_PEPPER(_FILE) when the deployment gives one (every
+	// function that checks or writes keys needs the same); without it, unkeyed SHA-256.
+	if h.Keys, err = keys.LoadHasher("", log); err != nil {
+		return nil, err
+	}
 	h.wire()
 	// On AWS a tenant's endpoint URL must not reach the metadata service or the VPC; an
 	// emulator endpoint means a local test run, whose ERP listens on loopback.
