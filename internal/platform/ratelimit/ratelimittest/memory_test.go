@@ -1,0 +1,5 @@
+package ratelimittest
+
+import "testing"
+
+func TestMemoryPassesTheContract(t *testing.T) { Run(t, NewMemory(), "") }

@@ -1,0 +1,308 @@
+package ratelimit
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Shared keeps every store's limit in one place all processes reach (a DynamoDB item on
+// AWS), so the push, reconcile, orders and API functions, in however many execution
+// environments, together hold each store to its limit.
+//
+// The limit is a token bucket in its GCRA form: the state is one time, TAT, and taking k
+// tokens at now is allowed when TAT + (k-1)·interval - burst ≤ now, after which
+// TAT = max(TAT, now) + k·interval. Any span of length L then holds at most
+// floor((L+burst)/interval) + 1 takes. A request reaches the platform at most Flight
+// after it starts, and starts at most LeaseUse after its token was taken, so the
+// requests the platform counts in any Window were taken within
+// L = Window + Flight + LeaseUse; the interval is chosen so that span holds at most
+// Limit: interval > L / (Limit - batch + 1), burst = (batch-1)·interval. The price of
+// exactness without a release call per request is a sustained rate of
+// (Limit-batch+1)/L instead of Limit/Window: Tray's 180 a minute with a 10 s timeout
+// gives about 146 a minute.
+//
+// Each process leases up to batch tokens at once, as many as it has requests waiting,
+// so under load the store sees one call per batch of platform calls. Unused tokens
+// expire after LeaseUse (they still count: that is what keeps the bound). The daily
+// budget lives in the same item and is taken with the same write.
+type Shared struct {
+	Store TokenStore
+	// Now is the clock (nil: time.Now). Every process's clock must agree to well under
+	// an interval (NTP on Lambda keeps them within milliseconds).
+	Now func() time.Time
+}
+
+// LeaseUse is how long leased tokens stay usable; later they are dropped.
+const LeaseUse = 250 * time.Millisecond
+
+// maxBatch caps the tokens one lease takes: a larger batch lowers the sustained rate
+// (see Shared) for fewer store calls.
+const maxBatch = 8
+
+// TokenStore keeps buckets by key with compare-and-swap writes: the store's only
+// guarantee needed is that one swap is atomic (DynamoDB's conditional write is).
+type TokenStore interface {
+	// SwapBucket writes next under key if the stored bucket still is old (same Rev; Rev 0
+	// means none stored) and keeps it until expires. When another writer came first it
+	// returns false and the bucket as stored now.
+	SwapBucket(ctx context.Context, key string, old, next Bucket, expires time.Time) (swapped bool, current Bucket, err error)
+}
+
+// Bucket is the shared state of one store's limit.
+type Bucket struct {
+	// TAT is the theoretical arrival time of the next token (zero: never used).
+	TAT time.Time
+	// Day (UTC, YYYY-MM-DD) and Used count the daily budget.
+	Day  string
+	Used int
+	// Rev counts writes; a swap succeeds only on the Rev it read.
+	Rev int64
+}
+
+// plan is a rule's bucket geometry.
+type plan struct {
+	interval time.Duration
+	batch    int
+	burst    time.Duration
+	daily    int
+}
+
+func planFor(r Rule) plan {
+	limit := max(r.Limit, 1)
+	batch := min(max(limit/10, 1), maxBatch)
+	span := r.Window + r.Flight + LeaseUse
+	// Strictly above span/(limit-batch+1): one nanosecond more.
+	interval := span/time.Duration(limit-batch+1) + time.Nanosecond
+	return plan{interval: interval, batch: batch, burst: time.Duration(batch-1) * interval, daily: r.Daily}
+}
+
+// take is the outcome of asking b for want tokens at now.
+type take struct {
+	tokens int           // granted; 0 when not
+	wait   time.Duration // not granted: until the window has the tokens
+	daily  time.Duration // > 0: the daily budget is spent for this long
+	next   Bucket        // the bucket after the grant
+}
+
+func (p plan) take(b Bucket, now time.Time, want int) take {
+	want = min(max(want, 1), p.batch)
+	next := b
+	next.Rev++
+	if p.daily > 0 {
+		today := now.UTC().Format(time.DateOnly)
+		if b.Day > today {
+			today = b.Day // another process's clock is already in tomorrow: count there
+		}
+		used := 0
+		if b.Day == today {
+			used = b.Used
+		}
+		left := p.daily - used
+		if left <= 0 {
+			day, _ := time.Parse(time.DateOnly, today)
+			return take{daily: day.AddDate(0, 0, 1).Sub(now)}
+		}
+		want = min(want, left)
+		next.Day, next.Used = today, used+want
+	}
+	if b.TAT.After(now) {
+		if ready := b.TAT.Add(time.Duration(want-1)*p.interval - p.burst); ready.After(now) {
+			return take{wait: ready.Sub(now)}
+		}
+		next.TAT = b.TAT.Add(time.Duration(want) * p.interval)
+	} else {
+		next.TAT = now.Add(time.Duration(want) * p.interval)
+	}
+	return take{tokens: want, next: next}
+}
+
+// pause is b with nothing to take before until.
+func (p plan) pause(b Bucket, until time.Time) (Bucket, bool) {
+	tat := until.Add(p.burst)
+	if !tat.After(b.TAT) {
+		return b, false
+	}
+	next := b
+	next.TAT, next.Rev = tat, b.Rev+1
+	return next, true
+}
+
+// Limiter returns this process's lease holder for key's shared bucket.
+func (s *Shared) Limiter(key string, r Rule) Limiter {
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &sharedLimiter{store: s.Store, key: key, plan: planFor(r), now: now,
+		keep: max(2*(r.Window+r.Flight), 48*time.Hour)}
+}
+
+type sharedLimiter struct {
+	store TokenStore
+	key   string
+	plan  plan
+	now   func() time.Time
+	keep  time.Duration // how long the item outlives its last write
+
+	mu       sync.Mutex
+	bucket   Bucket    // as last seen
+	tokens   int       // leased and unused
+	leasedAt time.Time // when they were taken
+	paused   time.Time
+	leasing  bool          // one goroutine talks to the store at a time
+	turn     chan struct{} // closed when the current lease attempt ends
+	waiting  int           // goroutines waiting on turn
+}
+
+func (l *sharedLimiter) Acquire(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		if l.takeLeased() {
+			l.mu.Unlock()
+			return nil
+		}
+		if l.leasing {
+			turn := l.turn
+			l.waiting++
+			l.mu.Unlock()
+			select {
+			case <-ctx.Done():
+			case <-turn:
+			}
+			l.mu.Lock()
+			l.waiting--
+			l.mu.Unlock()
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			continue
+		}
+		l.leasing, l.turn = true, make(chan struct{})
+		l.mu.Unlock()
+
+		err := l.lease(ctx)
+
+		l.mu.Lock()
+		l.leasing = false
+		close(l.turn)
+		ok := err == nil && l.takeLeased()
+		l.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		// The lease came back later than LeaseUse: its tokens are void; lease again.
+	}
+}
+
+// takeLeased hands out one leased token if one is left and still usable. Caller holds mu.
+func (l *sharedLimiter) takeLeased() bool {
+	if l.tokens > 0 && !l.now().After(l.leasedAt.Add(LeaseUse)) {
+		l.tokens--
+		return true
+	}
+	l.tokens = 0
+	return false
+}
+
+// lease takes tokens from the store for this and the waiting requests, waiting for the
+// bucket as long as needed.
+func (l *sharedLimiter) lease(ctx context.Context) error {
+	for {
+		l.mu.Lock()
+		want, b, paused := l.waiting+1, l.bucket, l.paused
+		l.mu.Unlock()
+		now := l.now()
+		if paused.After(now) {
+			if err := sleep(ctx, paused.Sub(now)); err != nil {
+				return err
+			}
+			continue
+		}
+		t := l.plan.take(b, now, want)
+		if t.daily > 0 {
+			return &ExhaustedError{Daily: l.plan.daily, RetryAfter: t.daily}
+		}
+		if t.tokens == 0 {
+			// b may be stale, but buckets only move forward, so the wait is a lower bound:
+			// the swap after it finds out.
+			if err := sleep(ctx, t.wait); err != nil {
+				return err
+			}
+			continue
+		}
+		swapped, cur, err := l.store.SwapBucket(ctx, l.key, b, t.next, now.Add(l.keep))
+		if err != nil {
+			return fmt.Errorf("take %d tokens of shared limit %s: %w", t.tokens, l.key, err)
+		}
+		l.mu.Lock()
+		if swapped {
+			l.bucket, l.tokens, l.leasedAt = t.next, t.tokens, now
+		} else {
+			l.bucket = cur
+		}
+		l.mu.Unlock()
+		if swapped {
+			return nil
+		}
+	}
+}
+
+// Release does nothing: the bucket's interval already leaves each request Flight.
+func (l *sharedLimiter) Release() {}
+
+// pauseTimeout bounds the store writes of a Pause (it runs on the request's path).
+const pauseTimeout = 2 * time.Second
+
+// Pause holds this process at once and tells the others through the bucket. A failed
+// write is not reported: the local pause holds, and another process that calls anyway
+// gets its own 429 and pauses itself.
+func (l *sharedLimiter) Pause(d time.Duration) {
+	until := l.now().Add(d)
+	l.mu.Lock()
+	if until.After(l.paused) {
+		l.paused = until
+	}
+	l.tokens = 0
+	b := l.bucket
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), pauseTimeout)
+	defer cancel()
+	for range 5 {
+		next, ok := l.plan.pause(b, until)
+		if !ok {
+			return
+		}
+		swapped, cur, err := l.store.SwapBucket(ctx, l.key, b, next, l.now().Add(l.keep))
+		if err != nil {
+			return
+		}
+		if swapped {
+			cur = next
+		}
+		l.mu.Lock()
+		if cur.Rev > l.bucket.Rev {
+			l.bucket = cur
+		}
+		l.mu.Unlock()
+		if swapped {
+			return
+		}
+		b = cur
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(max(d, time.Millisecond))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
