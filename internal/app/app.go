@@ -21,6 +21,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/notify"
 	"github.com/ponte-hub/ponte/internal/orders"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 	"github.com/ponte-hub/ponte/internal/push"
 	"github.com/ponte-hub/ponte/internal/queue"
 	"github.com/ponte-hub/ponte/internal/queue/inbox"
@@ -42,6 +43,9 @@ type Hub struct {
 	// EventQueue carries outgoing webhooks (FIFO, grouped per endpoint).
 	EventQueue queue.Queue
 	Connectors map[string]platform.Connector
+	// RateLimits keeps the stores' rate limits the connectors take: shared in the table on
+	// AWS (every function, every execution environment), in process on the embedded backend.
+	RateLimits ratelimit.Limits
 	// Keys hashes API and operator keys for setup and the API alike (nil: unkeyed SHA-256).
 	Keys       *keys.Hasher
 	Ingest     *ingest.Service

@@ -15,6 +15,7 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go/middleware"
 
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
 	queuesqs "github.com/ponte-hub/ponte/internal/queue/sqs"
@@ -137,7 +138,8 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 		return nil, err
 	}
 	h := &Hub{Backend: "aws", Log: log}
-	h.Store = storedynamo.New(ddb, c.Table, storedynamo.WithRetention(retention))
+	table := storedynamo.New(ddb, c.Table, storedynamo.WithRetention(retention))
+	h.Store = table
 	h.Secrets = secretsmanager.New(smClient, c.SecretsPrefix)
 	h.Changes = queuesqs.New(sqsClient, c.ChangesQueueURL, c.ChangesDLQURL)
 	if c.OrdersQueueURL == "" || c.EventsQueueURL == "" {
@@ -152,7 +154,10 @@ func OpenAWS(ctx context.Context, c AWSConfig, log *slog.Logger) (*Hub, error) {
 		}
 		h.PushQueues[p] = queuesqs.New(sqsClient, c.PushQueueURLs[p], c.PushDLQURLs[p])
 	}
-	h.Connectors = platforms.Connectors(h.Secrets, log)
+	// Every function (push, reconcile, orders, the API) in every execution environment
+	// calls the same stores: their limits live in the table, one bucket per store.
+	h.RateLimits = &ratelimit.Shared{Store: table}
+	h.Connectors = platforms.Connectors(h.Secrets, h.RateLimits, log)
 	// Keys are hashed under PONTE_KEY_PEPPER(_FILE) when the deployment gives one (every
 	// function that checks or writes keys needs the same); without it, unkeyed SHA-256.
 	if h.Keys, err = keys.LoadHasher("", log); err != nil {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 	"github.com/ponte-hub/ponte/internal/platforms"
 	"github.com/ponte-hub/ponte/internal/queue"
 	queuesqlite "github.com/ponte-hub/ponte/internal/queue/sqlite"
@@ -86,7 +87,9 @@ func OpenEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Hub, erro
 		}
 		h.PushQueues[p] = q
 	}
-	h.Connectors = platforms.Connectors(h.Secrets, log)
+	// One process makes every platform call: the limits stay in it, exact and free.
+	h.RateLimits = ratelimit.Local{}
+	h.Connectors = platforms.Connectors(h.Secrets, h.RateLimits, log)
 	h.wire()
 	return h, nil
 }

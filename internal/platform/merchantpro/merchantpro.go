@@ -51,6 +51,9 @@ type Options struct {
 	MaxConcurrency int
 	// Logger receives credential lifecycle events, never secrets. Nil discards.
 	Logger *slog.Logger
+	// Limits holds each shop's rate limit; nil keeps it in this process. On AWS every
+	// function shares one (ratelimit.Shared).
+	Limits ratelimit.Limits
 }
 
 // Connector implements platform.Connector (plus CatalogReader and OrderPoller) for MerchantPro.
@@ -80,6 +83,9 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	}
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = defaultMaxConcurrent
+	}
+	if opts.Limits == nil {
+		opts.Limits = ratelimit.Local{}
 	}
 	client := platform.HTTPClient(opts.HTTPClient, 64)
 	// Never follow redirects: a redirect to another host would carry Basic credentials
@@ -219,7 +225,8 @@ type creds struct {
 
 // connState is what the connector keeps per connection: its limiter and cached credentials.
 type connState struct {
-	limiter atomic.Pointer[ratelimit.Window]
+	connID  string
+	limiter ratelimit.Slot
 
 	credMu  sync.Mutex
 	cred    creds
@@ -227,20 +234,23 @@ type connState struct {
 	hasCred bool
 }
 
-// state returns the connection's state, rebuilding the limiter when its settings changed.
+// state returns the connection's state.
 func (c *Connector) state(conn domain.Connection, s settings) *connState {
 	key := conn.ID + "|" + s.base
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, ok := c.conns[key]
 	if !ok {
-		st = &connState{}
+		st = &connState{connID: conn.ID}
 		c.conns[key] = st
 	}
-	if l := st.limiter.Load(); l == nil || l.Limit() != s.limit || l.Period() != s.window {
-		st.limiter.Store(ratelimit.NewWindow(s.limit, s.window, time.Now))
-	}
 	return st
+}
+
+// limiter is the shop's rate limit, wherever Limits keeps it.
+func (c *Connector) limiter(st *connState, s settings) ratelimit.Limiter {
+	return st.limiter.Get(c.opts.Limits, Name+"|"+st.connID+"|"+s.base,
+		ratelimit.Rule{Limit: s.limit, Window: s.window, Flight: s.timeout})
 }
 
 // credentials returns the API key and secret, from cache unless reload is set.

@@ -113,7 +113,7 @@ func runCase(t *testing.T, tc platformCase) {
 	secrets := &memSecrets{data: map[string]map[string]string{"ref": st.Secrets}}
 	conn := domain.Connection{ID: "c1", Tenant: "t1", Platform: tc.name, Enabled: true,
 		Settings: st.Settings, SecretRef: "ref", Currency: "BRL"}
-	c := platforms.Connectors(secrets, slog.New(slog.NewTextHandler(io.Discard, nil)))[tc.name]
+	c := platforms.Connectors(secrets, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))[tc.name]
 	p, err := sim.NewProduct(tc.store, "SKU-1", 10, decimal.RequireFromString("25.50"))
 	if err != nil {
 		t.Fatal(err)

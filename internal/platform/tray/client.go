@@ -16,6 +16,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 )
 
 // maxResponse caps what we read from Tray; a complete order is a few tens of KiB.
@@ -49,12 +50,13 @@ type trayError struct {
 
 // send makes one HTTP call under the connection's limits. token may be empty (auth calls).
 func (c *Connector) send(ctx context.Context, st *connState, s settings, r request, token string) (response, error) {
-	if ok, wait := st.daily.Load().take(c.opts.Now()); !ok {
-		return response{}, &platform.Error{Platform: Name, Op: r.op, Kind: platform.RateLimited, RetryAfter: wait,
-			Message: fmt.Sprintf("daily limit of %d requests reached; not calling Tray until midnight UTC", s.daily)}
-	}
-	lim := st.limiter.Load()
+	lim := c.limiter(st, s)
 	if err := lim.Acquire(ctx); err != nil {
+		var spent *ratelimit.ExhaustedError
+		if errors.As(err, &spent) {
+			return response{}, &platform.Error{Platform: Name, Op: r.op, Kind: platform.RateLimited, RetryAfter: spent.RetryAfter,
+				Message: fmt.Sprintf("daily limit of %d requests reached; not calling Tray until midnight UTC", s.daily)}
+		}
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}
 	defer lim.Release()

@@ -204,7 +204,7 @@ func TestRateLimited429HonoursRetryAfter(t *testing.T) {
 // algorithm, scaled time); TestLimiterRealMinute runs the real minute.
 func TestLimiterPrevents429(t *testing.T) {
 	e := newEnv(t, traysim.Options{RateLimitPerMin: 20, RateWindow: time.Second}, map[string]string{"rate_limit_per_min": "20"})
-	e.c.rateWindow = time.Second
+	e.c.opts.RateWindow = time.Second
 	e.c.opts.MaxConcurrency = 16
 	burstWithout429(t, e, 70)
 }

@@ -45,6 +45,12 @@ type Options struct {
 	StatusCacheTTL time.Duration
 	// Logger receives token lifecycle events; never tokens. Nil discards.
 	Logger *slog.Logger
+	// Limits holds each store's per-minute limit and daily budget; nil keeps them in this
+	// process (ratelimit.Local on Now). On AWS every function shares one (ratelimit.Shared).
+	Limits ratelimit.Limits
+	// RateWindow is Tray's counting window (default a minute); tests shrink it with the
+	// simulator's.
+	RateWindow time.Duration
 }
 
 // Connector implements platform.Connector for Tray.
@@ -59,9 +65,6 @@ type Connector struct {
 	conns map[string]*connState
 
 	calls, grants, refreshes, throttled atomic.Int64
-
-	// rateWindow is Tray's counting window (a minute); tests shrink it with the simulator's.
-	rateWindow time.Duration
 }
 
 var _ platform.Connector = (*Connector)(nil)
@@ -80,11 +83,17 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	if opts.StatusCacheTTL <= 0 {
 		opts.StatusCacheTTL = 10 * time.Minute
 	}
+	if opts.Limits == nil {
+		opts.Limits = ratelimit.Local{Now: opts.Now}
+	}
+	if opts.RateWindow <= 0 {
+		opts.RateWindow = time.Minute
+	}
 	client := platform.HTTPClient(opts.HTTPClient, 64)
 	log := platform.Logger(opts.Logger)
 	return &Connector{
 		secrets: secrets, opts: opts, client: client, log: log,
-		sp: platform.SaoPaulo(), conns: make(map[string]*connState), rateWindow: time.Minute,
+		sp: platform.SaoPaulo(), conns: make(map[string]*connState),
 	}
 }
 
@@ -223,11 +232,10 @@ func intSetting(conn domain.Connection, name string, def int) (int, error) {
 	return n, nil
 }
 
-// connState is what the connector keeps per connection: limiter, daily budget, tokens.
+// connState is what the connector keeps per connection: its limits, tokens, statuses.
 type connState struct {
 	connID  string
-	limiter atomic.Pointer[ratelimit.Window]
-	daily   atomic.Pointer[dailyCounter]
+	limiter ratelimit.Slot
 	calls   atomic.Int64
 
 	tokMu    sync.Mutex // serialises token loads and refreshes
@@ -249,15 +257,14 @@ func (c *Connector) state(conn domain.Connection, s settings) *connState {
 		st = &connState{connID: conn.ID}
 		c.conns[key] = st
 	}
-	// The limiter runs on the real clock: its timers do, and tests move opts.Now only
-	// to age tokens.
-	if l := st.limiter.Load(); l == nil || l.Limit() != s.perMin {
-		st.limiter.Store(ratelimit.NewWindow(s.perMin, c.rateWindow, time.Now))
-	}
-	if d := st.daily.Load(); d == nil || d.limit != s.daily {
-		st.daily.Store(&dailyCounter{limit: s.daily})
-	}
 	return st
+}
+
+// limiter is the connection's per-minute limit and daily budget, one per store (its
+// api_address) wherever Limits keeps them.
+func (c *Connector) limiter(st *connState, s settings) ratelimit.Limiter {
+	return st.limiter.Get(c.opts.Limits, Name+"|"+st.connID+"|"+s.api,
+		ratelimit.Rule{Limit: s.perMin, Window: c.opts.RateWindow, Daily: s.daily, Flight: s.timeout})
 }
 
 func permanent(op, format string, args ...any) *platform.Error {

@@ -128,7 +128,7 @@ func (c *Connector) do(ctx context.Context, conn domain.Connection, s settings, 
 
 // send makes one HTTP call: waits for the limiter, applies the timeout, reads the body.
 func (c *Connector) send(ctx context.Context, st *connState, s settings, r request, cr creds) (response, error) {
-	lim := st.limiter.Load()
+	lim := c.limiter(st, s)
 	if err := lim.Acquire(ctx); err != nil {
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}

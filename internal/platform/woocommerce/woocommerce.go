@@ -52,6 +52,9 @@ type Options struct {
 	RateWindow time.Duration
 	// Logger receives operational events; never credentials. Nil discards.
 	Logger *slog.Logger
+	// Limits holds each store's rate limit; nil keeps it in this process. On AWS every
+	// function shares one (ratelimit.Shared).
+	Limits ratelimit.Limits
 }
 
 // Connector implements platform.Connector for WooCommerce.
@@ -86,6 +89,9 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	}
 	if opts.RateWindow <= 0 {
 		opts.RateWindow = time.Minute
+	}
+	if opts.Limits == nil {
+		opts.Limits = ratelimit.Local{}
 	}
 	client := platform.HTTPClient(opts.HTTPClient, 32)
 	// Redirects would resend credentials elsewhere (and WooCommerce answers the API
@@ -226,14 +232,14 @@ func boolSetting(conn domain.Connection, name string, def bool) (bool, error) {
 // size the store accepted (lowered when it answers 413).
 type connState struct {
 	connID  string
-	limiter atomic.Pointer[ratelimit.Window]
+	limiter ratelimit.Slot
 	calls   atomic.Int64
 	// batchCap is the largest batch the store took since it last refused one; 0 means
 	// no refusal seen.
 	batchCap atomic.Int64
 }
 
-// state returns the connection's state, rebuilding the limiter when its limit changed.
+// state returns the connection's state.
 func (c *Connector) state(conn domain.Connection, s settings) *connState {
 	key := conn.ID + "|" + s.api
 	c.mu.Lock()
@@ -243,10 +249,13 @@ func (c *Connector) state(conn domain.Connection, s settings) *connState {
 		st = &connState{connID: conn.ID}
 		c.conns[key] = st
 	}
-	if l := st.limiter.Load(); l == nil || l.Limit() != s.perMin {
-		st.limiter.Store(ratelimit.NewWindow(s.perMin, c.opts.RateWindow, time.Now))
-	}
 	return st
+}
+
+// limiter is the store's rate limit, wherever Limits keeps it.
+func (c *Connector) limiter(st *connState, s settings) ratelimit.Limiter {
+	return st.limiter.Get(c.opts.Limits, Name+"|"+st.connID+"|"+s.api,
+		ratelimit.Rule{Limit: s.perMin, Window: c.opts.RateWindow, Flight: s.timeout})
 }
 
 // batchSize is the configured batch size, capped by what the store last accepted.
