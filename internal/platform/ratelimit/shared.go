@@ -11,22 +11,25 @@ import (
 // AWS), so the push, reconcile, orders and API functions, in however many execution
 // environments, together hold each store to its limit.
 //
-// The limit is a token bucket in its GCRA form: the state is one time, TAT, and taking k
-// tokens at now is allowed when TAT + (k-1)·interval - burst ≤ now, after which
-// TAT = max(TAT, now) + k·interval. Any span of length L then holds at most
-// floor((L+burst)/interval) + 1 takes. A request reaches the platform at most Flight
-// after it starts, and starts at most LeaseUse after its token was taken, so the
-// requests the platform counts in any Window were taken within
-// L = Window + Flight + LeaseUse; the interval is chosen so that span holds at most
-// Limit: interval > L / (Limit - batch + 1), burst = (batch-1)·interval. The price of
-// exactness without a release call per request is a sustained rate of
-// (Limit-batch+1)/L instead of Limit/Window: Tray's 180 a minute with a 10 s timeout
+// The limit is a token bucket in its GCRA form: the state is one time, TAT, and k
+// tokens taken at now come due at ready = max(now, TAT + (k-1)·interval - burst), after
+// which TAT = max(TAT, now) + k·interval. Due times then follow the GCRA schedule, and
+// any span of length L holds at most floor((L+burst)/interval) + 1 of them. A request
+// starts at most LeaseUse after its token is due and reaches the platform at most
+// Flight after it starts, so the requests the platform counts in any Window came due
+// within L = Window + Flight + LeaseUse; the interval is chosen so that span holds at
+// most Limit: interval > L / (Limit - batch + 1), burst = (batch-1)·interval. The price
+// of exactness without a release call per request is a sustained rate of
+// (Limit-batch+1)/L instead of Limit/Window: Tray's 180 a minute with its 10 s timeout
 // gives about 146 a minute.
 //
 // Each process leases up to batch tokens at once, as many as it has requests waiting,
-// so under load the store sees one call per batch of platform calls. Unused tokens
-// expire after LeaseUse (they still count: that is what keeps the bound). The daily
-// budget lives in the same item and is taken with the same write.
+// with one conditional write; a busy bucket schedules them ahead (at most a window, and
+// never past the caller's deadline) rather than refusing, so processes queue behind one
+// another instead of racing when tokens come due. A process whose view is stale loses
+// one write and retries on the row the failure returned. Unused tokens lapse LeaseUse
+// after they are due (they still count: that is what keeps the bound). The daily budget
+// lives in the same row and is taken by the same write.
 type Shared struct {
 	Store TokenStore
 	// Now is the clock (nil: time.Now). Every process's clock must agree to well under
@@ -67,6 +70,7 @@ type plan struct {
 	batch    int
 	burst    time.Duration
 	daily    int
+	ahead    time.Duration // the furthest ahead tokens are scheduled
 }
 
 func planFor(r Rule) plan {
@@ -75,17 +79,21 @@ func planFor(r Rule) plan {
 	span := r.Window + r.Flight + LeaseUse
 	// Strictly above span/(limit-batch+1): one nanosecond more.
 	interval := span/time.Duration(limit-batch+1) + time.Nanosecond
-	return plan{interval: interval, batch: batch, burst: time.Duration(batch-1) * interval, daily: r.Daily}
+	return plan{interval: interval, batch: batch, burst: time.Duration(batch-1) * interval, daily: r.Daily,
+		ahead: max(r.Window, interval)}
 }
 
 // take is the outcome of asking b for want tokens at now.
 type take struct {
-	tokens int           // granted; 0 when not
-	wait   time.Duration // not granted: until the window has the tokens
+	tokens int           // granted; 0 when the daily budget is spent
+	ready  time.Time     // when the tokens conform: now, or later when the bucket is busy
 	daily  time.Duration // > 0: the daily budget is spent for this long
 	next   Bucket        // the bucket after the grant
 }
 
+// take grants want tokens (fewer when the daily budget has fewer left), usable from
+// ready on: a busy bucket schedules them ahead instead of refusing, so processes queue
+// behind one another with one write each instead of racing when the tokens come due.
 func (p plan) take(b Bucket, now time.Time, want int) take {
 	want = min(max(want, 1), p.batch)
 	next := b
@@ -107,15 +115,16 @@ func (p plan) take(b Bucket, now time.Time, want int) take {
 		want = min(want, left)
 		next.Day, next.Used = today, used+want
 	}
+	ready := now
 	if b.TAT.After(now) {
-		if ready := b.TAT.Add(time.Duration(want-1)*p.interval - p.burst); ready.After(now) {
-			return take{wait: ready.Sub(now)}
+		if r := b.TAT.Add(time.Duration(want-1)*p.interval - p.burst); r.After(now) {
+			ready = r
 		}
 		next.TAT = b.TAT.Add(time.Duration(want) * p.interval)
 	} else {
 		next.TAT = now.Add(time.Duration(want) * p.interval)
 	}
-	return take{tokens: want, next: next}
+	return take{tokens: want, ready: ready, next: next}
 }
 
 // pause is b with nothing to take before until.
@@ -159,9 +168,18 @@ type sharedLimiter struct {
 func (l *sharedLimiter) Acquire(ctx context.Context) error {
 	for {
 		l.mu.Lock()
-		if l.takeLeased() {
+		ok, wait := l.takeLeased()
+		if ok {
 			l.mu.Unlock()
 			return nil
+		}
+		if wait > 0 {
+			// Tokens leased for later: wait for them rather than lease more.
+			l.mu.Unlock()
+			if err := sleep(ctx, wait); err != nil {
+				return err
+			}
+			continue
 		}
 		if l.leasing {
 			turn := l.turn
@@ -187,30 +205,35 @@ func (l *sharedLimiter) Acquire(ctx context.Context) error {
 		l.mu.Lock()
 		l.leasing = false
 		close(l.turn)
-		ok := err == nil && l.takeLeased()
 		l.mu.Unlock()
 		if err != nil {
 			return err
 		}
-		if ok {
-			return nil
-		}
-		// The lease came back later than LeaseUse: its tokens are void; lease again.
+		// Take a token of the new lease at the top, like the waiters just woken.
 	}
 }
 
-// takeLeased hands out one leased token if one is left and still usable. Caller holds mu.
-func (l *sharedLimiter) takeLeased() bool {
-	if l.tokens > 0 && !l.now().After(l.leasedAt.Add(LeaseUse)) {
-		l.tokens--
-		return true
+// takeLeased hands out one leased token if one is usable now; wait > 0 says the leased
+// tokens come due that much later. Tokens older than LeaseUse are dropped. Caller holds mu.
+func (l *sharedLimiter) takeLeased() (ok bool, wait time.Duration) {
+	if l.tokens == 0 {
+		return false, 0
 	}
-	l.tokens = 0
-	return false
+	now := l.now()
+	if now.Before(l.leasedAt) {
+		return false, l.leasedAt.Sub(now)
+	}
+	if now.After(l.leasedAt.Add(LeaseUse)) {
+		l.tokens = 0
+		return false, 0
+	}
+	l.tokens--
+	return true, 0
 }
 
-// lease takes tokens from the store for this and the waiting requests, waiting for the
-// bucket as long as needed.
+// lease takes tokens from the store for this and the waiting requests. It schedules
+// them at most a window ahead, and never past ctx's deadline (a Lambda invocation would
+// end before using them).
 func (l *sharedLimiter) lease(ctx context.Context) error {
 	for {
 		l.mu.Lock()
@@ -227,10 +250,13 @@ func (l *sharedLimiter) lease(ctx context.Context) error {
 		if t.daily > 0 {
 			return &ExhaustedError{Daily: l.plan.daily, RetryAfter: t.daily}
 		}
-		if t.tokens == 0 {
-			// b may be stale, but buckets only move forward, so the wait is a lower bound:
-			// the swap after it finds out.
-			if err := sleep(ctx, t.wait); err != nil {
+		if deadline, ok := ctx.Deadline(); ok && t.ready.After(deadline) {
+			return fmt.Errorf("shared limit %s: next token at %s, after the deadline: %w",
+				l.key, t.ready.Format(time.RFC3339Nano), context.DeadlineExceeded)
+		}
+		if ahead := t.ready.Sub(now); ahead > l.plan.ahead {
+			// b may be stale, but buckets only move forward, so this wait is a lower bound.
+			if err := sleep(ctx, ahead-l.plan.ahead); err != nil {
 				return err
 			}
 			continue
@@ -241,8 +267,8 @@ func (l *sharedLimiter) lease(ctx context.Context) error {
 		}
 		l.mu.Lock()
 		if swapped {
-			l.bucket, l.tokens, l.leasedAt = t.next, t.tokens, now
-		} else {
+			l.bucket, l.tokens, l.leasedAt = t.next, t.tokens, t.ready
+		} else if cur.Rev >= l.bucket.Rev {
 			l.bucket = cur
 		}
 		l.mu.Unlock()

@@ -18,7 +18,8 @@ import (
 // Shared rate limits (ratelimit.Shared): one row per store limit,
 //
 //	RATE#<key>   RATE   tat_ns (theoretical arrival time, Unix ns), day and used (daily
-//	                    budget), rev (compare-and-swap revision), expires_at (TTL)
+//	                    budget), rev (compare-and-swap revision), wtok (the last
+//	                    writer's token, see ownRetry), expires_at (TTL)
 //
 // written only by SwapBucket's conditional UpdateItem: DynamoDB applies one conditional
 // write per item atomically, which is all the shared limiter needs.
@@ -32,6 +33,7 @@ type rateItem struct {
 	Day      string `dynamodbav:"day,omitempty"`
 	Used     int    `dynamodbav:"used"`
 	Rev      int64  `dynamodbav:"rev"`
+	WTok     string `dynamodbav:"wtok,omitempty"`
 }
 
 func (it rateItem) bucket() ratelimit.Bucket {
@@ -51,7 +53,9 @@ func (s *Store) SwapBucket(ctx context.Context, key string, old, next ratelimit.
 	if !next.TAT.IsZero() {
 		tat = next.TAT.UnixNano()
 	}
+	wtok := newToken()
 	upd := expression.Set(expression.Name("tat_ns"), expression.Value(tat)).
+		Set(expression.Name("wtok"), expression.Value(wtok)).
 		Set(expression.Name("used"), expression.Value(next.Used)).
 		Set(expression.Name("rev"), expression.Value(next.Rev)).
 		Set(expression.Name(attrExpiresAt), expression.Value(expires.Unix()))
@@ -97,11 +101,11 @@ func (s *Store) SwapBucket(ctx context.Context, key string, old, next ratelimit.
 			return false, ratelimit.Bucket{}, fmt.Errorf("swap rate bucket %s: unmarshal current: %w", key, err)
 		}
 	}
-	cur := it.bucket()
-	// The SDK retried a write that had already succeeded: the row is ours, to the
-	// nanosecond (no other writer computes the same arrival time and revision).
-	if cur.Rev == next.Rev && cur.TAT.Equal(next.TAT) && cur.Day == next.Day && cur.Used == next.Used {
+	// The SDK retried a write that had already succeeded: the row carries our token.
+	// (Two processes with the same view compute the same next bucket, so only a token
+	// per write tells them apart.)
+	if it.WTok == wtok {
 		return true, next, nil
 	}
-	return false, cur, nil
+	return false, it.bucket(), nil
 }

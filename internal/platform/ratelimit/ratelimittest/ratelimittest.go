@@ -55,6 +55,9 @@ func Run(t *testing.T, store ratelimit.TokenStore, prefix string) {
 		{"a writer that read nothing loses to the first and sees its bucket", key, ratelimit.Bucket{}, second, false, first},
 		{"a writer on the current revision wins", key, first, second, true, second},
 		{"a writer on an old revision loses and sees the newest", key, first, ratelimit.Bucket{Rev: 2}, false, second},
+		// Two processes with the same view compute the same next bucket: the second must
+		// still lose (a store that took it for a retry of its own write would grant twice).
+		{"a twin of the winning write loses", key, first, second, false, second},
 		{"another key is another bucket", key + "-other", ratelimit.Bucket{}, first, true, first},
 		{"a bucket without a daily budget keeps no day", key + "-nodaily", ratelimit.Bucket{},
 			ratelimit.Bucket{TAT: at, Rev: 1}, true, ratelimit.Bucket{TAT: at, Rev: 1}},
