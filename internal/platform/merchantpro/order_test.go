@@ -1,9 +1,7 @@
 package merchantpro
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/merchantpro/merchantprosim"
+	"github.com/ponte-hub/ponte/internal/platform/platformtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -34,21 +33,7 @@ func TestFetchOrderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := json.MarshalIndent(o, "", "  ")
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", tc.file+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("normalised order differs from %s (-update to accept):\n%s", golden, got)
-			}
+			platformtest.Golden(t, tc.file+".golden.json", o, *update)
 		})
 	}
 }

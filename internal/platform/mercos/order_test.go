@@ -15,6 +15,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/mercos/mercossim"
+	"github.com/ponte-hub/ponte/internal/platform/platformtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -56,21 +57,7 @@ func TestPollOrdersGolden(t *testing.T) {
 	if len(page.Orders) != 1 || page.More || page.Next == "" {
 		t.Fatalf("page %+v", page)
 	}
-	got, _ := json.MarshalIndent(page.Orders[0], "", "  ")
-	got = append(got, '\n')
-	golden := filepath.Join("testdata", "pedido.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("normalised order differs from %s (-update to accept):\n%s", golden, got)
-	}
+	platformtest.Golden(t, "pedido.golden.json", page.Orders[0], *update)
 	o := page.Orders[0]
 	if msg := o.CheckTotal(); msg != "" {
 		t.Fatal(msg)

@@ -1,9 +1,7 @@
 package nuvemshop
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
 	"github.com/ponte-hub/ponte/internal/platform/nuvemshop/nuvemshopsim"
+	"github.com/ponte-hub/ponte/internal/platform/platformtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -112,24 +111,7 @@ func TestFetchOrderGolden(t *testing.T) {
 			if msg := o.CheckTotal(); msg != "" {
 				t.Fatalf("total does not agree with its parts: %s", msg)
 			}
-			got, err := json.MarshalIndent(o, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", tt.fixture+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("normalised order differs from %s (-update to accept):\n%s", golden, got)
-			}
+			platformtest.Golden(t, tt.fixture+".golden.json", o, *update)
 			// Spot checks that do not depend on the golden file being right.
 			tt.check(t, o)
 		})

@@ -1,9 +1,7 @@
 package shopify
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"net/http"
 	"os"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/platformtest"
 	"github.com/ponte-hub/ponte/internal/platform/shopify/shopifysim"
 )
 
@@ -22,24 +21,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("output differs from %s (-update to accept):\n%s", path, got)
-	}
+	platformtest.Golden(t, name, v, *update)
 }
 
 func readFile(t testing.TB, name string) []byte {

@@ -1,9 +1,7 @@
 package tray
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/platformtest"
 	"github.com/ponte-hub/ponte/internal/platform/tray/traysim"
 )
 
@@ -80,24 +79,7 @@ func TestFetchOrderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := json.MarshalIndent(o, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", tt.fixture+".golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("normalised order differs from %s (-update to accept):\n%s", golden, got)
-			}
+			platformtest.Golden(t, tt.fixture+".golden.json", o, *update)
 			// Checks that do not depend on the golden file being right.
 			if msg := o.CheckTotal(); msg != "" {
 				t.Fatalf("total does not add up: %s", msg)

@@ -1,7 +1,6 @@
 package woocommerce
 
 import (
-	"bytes"
 	"encoding/json"
 	"flag"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/platformtest"
 	"github.com/ponte-hub/ponte/internal/platform/woocommerce/woocommercesim"
 )
 
@@ -20,24 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func golden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs (-update to accept):\n%s", path, got)
-	}
+	platformtest.Golden(t, name, v, *update)
 }
 
 func TestFetchOrderGolden(t *testing.T) {
