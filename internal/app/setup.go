@@ -70,6 +70,7 @@ func LoadSetup(path string) (Setup, error) {
 // Validate names the first bad field.
 func (s Setup) Validate() error {
 	tenants := map[string]bool{}
+	currencyOf := map[string]string{}
 	keys := map[string]bool{}
 	for i, t := range s.Tenants {
 		switch {
@@ -94,6 +95,7 @@ func (s Setup) Validate() error {
 			return fmt.Errorf("tenants[%d].%w", i, err)
 		}
 		tenants[t.ID] = true
+		currencyOf[t.ID] = t.Currency
 		keys[t.APIKey] = true
 		if t.OperatorKey != "" {
 			keys[t.OperatorKey] = true
@@ -110,6 +112,11 @@ func (s Setup) Validate() error {
 			return fmt.Errorf("connections[%d].tenant: unknown tenant %q", i, c.Tenant)
 		case !slices.Contains(platforms.Names(), c.Platform):
 			return fmt.Errorf("connections[%d].platform: unknown platform %q (have %v)", i, c.Platform, platforms.Names())
+		case c.Currency != "" && currencyOf[c.Tenant] != "" && !strings.EqualFold(c.Currency, currencyOf[c.Tenant]):
+			// Prices come in the tenant's currency and no connection converts: every price
+			// pushed to this store would be refused.
+			return fmt.Errorf("connections[%d].currency: %q differs from tenant %s's %q, and no connection converts currencies",
+				i, c.Currency, c.Tenant, currencyOf[c.Tenant])
 		}
 		if err := c.Rules.Validate(); err != nil {
 			return fmt.Errorf("connections[%d].rules: %w", i, err)

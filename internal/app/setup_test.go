@@ -75,6 +75,12 @@ func TestSetupValidate(t *testing.T) {
 		{name: "connection of an unknown tenant", mut: func(s *app.Setup) { s.Connections[0].Tenant = "gamma" }, field: "connections[0].tenant", also: `"gamma"`},
 		{name: "connection without tenant", mut: func(s *app.Setup) { s.Connections[0].Tenant = "" }, field: "connections[0].tenant"},
 		{name: "unknown platform", mut: func(s *app.Setup) { s.Connections[1].Platform = "shopyfi" }, field: "connections[1].platform", also: `"shopyfi"`},
+		{name: "connection currency other than its tenant's", mut: func(s *app.Setup) {
+			s.Connections[0].Tenant, s.Connections[0].Currency = "acme", "USD"
+		}, field: "connections[0].currency", also: "no connection converts"},
+		{name: "connection currency in another case", mut: func(s *app.Setup) {
+			s.Connections[0].Tenant, s.Connections[0].Currency = "acme", "brl"
+		}},
 		{name: "bad markup", mut: func(s *app.Setup) { s.Connections[0].Rules.MarkupPct = decimal.NewFromInt(-150) }, field: "connections[0].rules", also: "markup_pct"},
 		{name: "bad price ending", mut: func(s *app.Setup) { s.Connections[1].Rules.PriceEnding = dec("1.90") }, field: "connections[1].rules", also: "price_ending"},
 		{name: "negative safety stock", mut: func(s *app.Setup) { s.Connections[0].Rules.SafetyStock = -1 }, field: "connections[0].rules", also: "safety_stock"},
