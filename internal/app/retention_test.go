@@ -41,7 +41,22 @@ func TestPurgeExpiredHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for id, died := range map[string]time.Time{"dead-old": now.Add(-3 * 24 * time.Hour), "dead-recent": now.Add(-24 * time.Hour)} {
+		if err := h.Store.PutDeadLetter(ctx, store.DeadLetter{Tenant: "t1", Queue: "push-tray", ID: id, Connection: "c1",
+			Reason: "refused", DeadAt: died, SentAt: died, Body: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	h.purgeExpired(ctx)
+	for id, want := range map[string]bool{"dead-old": false, "dead-recent": true} {
+		_, err := h.Store.GetDeadLetter(ctx, "t1", "push-tray", id)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if got := err == nil; got != want {
+			t.Errorf("dead letter %s kept=%t, want %t", id, got, want)
+		}
+	}
 	for id, want := range map[string]bool{"old": false, "recent": true, "stuck": true} {
 		_, err := h.Store.GetJob(ctx, "t1", id)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {

@@ -67,3 +67,9 @@ func DeliveryExpiry(d Delivery, retention time.Duration) time.Time {
 	}
 	return d.ProcessedAt.UTC().Add(retention)
 }
+
+// DeadLetterExpiry is when a filed failure nobody retried is history: retention after
+// it died (longer than SQS keeps a DLQ copy, 14 days, by default).
+func DeadLetterExpiry(d DeadLetter, retention time.Duration) time.Time {
+	return d.DeadAt.UTC().Add(retention)
+}

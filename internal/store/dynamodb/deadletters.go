@@ -40,8 +40,9 @@ func (s *Store) PutDeadLetter(ctx context.Context, d store.DeadLetter) error {
 	}
 	sortKey := deadSortKey(store.DeadLetterCursor{DeadAt: d.DeadAt, Queue: d.Queue, ID: d.ID})
 	extra := map[string]types.AttributeValue{
-		attrQueue: &types.AttributeValueMemberS{Value: d.Queue},
-		attrConn:  &types.AttributeValueMemberS{Value: d.Connection},
+		attrQueue:     &types.AttributeValueMemberS{Value: d.Queue},
+		attrConn:      &types.AttributeValueMemberS{Value: d.Connection},
+		attrExpiresAt: ttlValue(store.DeadLetterExpiry(d, s.retention())),
 	}
 	var ops []types.TransactWriteItem
 	for _, keys := range [][3]string{

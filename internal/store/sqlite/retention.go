@@ -28,10 +28,15 @@ func (s *Store) retention() time.Duration {
 // purgeTables are the tables with an expiry column, the column and its unit per second,
 // and the key deleting one row. Idempotency records carry their own expiry
 // (ClaimIdempotency replaces an expired one; the purge frees the space).
-var purgeTables = []struct{ table, expiry, key string }{
-	{"jobs", "expires_at_ns", "tenant, id"},
-	{"deliveries", "expires_at_ns", "connection_id, id"},
-	{"idempotency", "expires_at_ms", "key"},
+// Dead letters expire by age (dead_at_ns older than the retention).
+var purgeTables = []struct {
+	table, expiry, key string
+	byAge              bool
+}{
+	{"jobs", "expires_at_ns", "tenant, id", false},
+	{"deliveries", "expires_at_ns", "connection_id, id", false},
+	{"idempotency", "expires_at_ms", "key", false},
+	{"dead_letters", "dead_at_ns", "tenant, queue, id", true},
 }
 
 // PurgeExpired deletes the rows whose expiry is at or before now, at most batch rows per
@@ -45,7 +50,10 @@ func (s *Store) PurgeExpired(ctx context.Context, now time.Time, batch int) (int
 	total := 0
 	for _, t := range purgeTables {
 		cutoff := now.UnixNano()
-		if t.expiry == "expires_at_ms" {
+		switch {
+		case t.byAge:
+			cutoff = now.Add(-s.retention()).UnixNano() // the dead_at of one expiring now (store.DeadLetterExpiry)
+		case t.expiry == "expires_at_ms":
 			cutoff = now.UnixMilli()
 		}
 		query := `DELETE FROM ` + t.table + ` WHERE (` + t.key + `) IN (SELECT ` + t.key + ` FROM ` + t.table +
