@@ -73,20 +73,7 @@ func TestHubsOnAWSShareOneStoreLimit(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			rows := &rateRows{}
-			name := unique("ponte-rl")
-			var hs []*app.Hub
-			for range hubs {
-				h, err := app.OpenAWS(ctx, app.AWSConfig{
-					Endpoint: endpoint, Region: "us-east-1", Create: true, NamePrefix: name, Table: name,
-					PushQueueURLs: map[string]string{}, PushDLQURLs: map[string]string{}, SecretsPrefix: name + "/",
-					APIOptions: []func(*middleware.Stack) error{rows.option},
-				}, quietLogger())
-				if err != nil {
-					t.Fatalf("open hub on %s: %v", endpoint, err)
-				}
-				t.Cleanup(func() { _ = h.Close() })
-				hs = append(hs, h)
-			}
+			hs := openRateHubs(t, endpoint, hubs, rows)
 
 			sim := traysim.New(traysim.Options{RateLimitPerMin: limit, RateWindow: window, DailyLimit: 1 << 20})
 			base, err := sim.Start(":0")
@@ -169,3 +156,23 @@ func TestHubsOnAWSShareOneStoreLimit(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// openRateHubs opens n hubs on one new table, their rate-limit writes through rows.
+func openRateHubs(t *testing.T, endpoint string, n int, rows *rateRows) []*app.Hub {
+	t.Helper()
+	name := unique("ponte-rl")
+	var hs []*app.Hub
+	for range n {
+		h, err := app.OpenAWS(context.Background(), app.AWSConfig{
+			Endpoint: endpoint, Region: "us-east-1", Create: true, NamePrefix: name, Table: name,
+			PushQueueURLs: map[string]string{}, PushDLQURLs: map[string]string{}, SecretsPrefix: name + "/",
+			APIOptions: []func(*middleware.Stack) error{rows.option},
+		}, quietLogger())
+		if err != nil {
+			t.Fatalf("open hub on %s: %v", endpoint, err)
+		}
+		t.Cleanup(func() { _ = h.Close() })
+		hs = append(hs, h)
+	}
+	return hs
+}

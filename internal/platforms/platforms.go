@@ -44,8 +44,8 @@ func registry() map[string]entry {
 			simulator: func() platformsim.Simulator { return mercossim.NewKit() },
 		},
 		"nuvemshop": {
-			connector: func(s platform.Secrets, _ ratelimit.Limits, log *slog.Logger) platform.Connector {
-				return nuvemshop.New(s, nuvemshop.Options{Logger: log})
+			connector: func(s platform.Secrets, limits ratelimit.Limits, log *slog.Logger) platform.Connector {
+				return nuvemshop.New(s, nuvemshop.Options{Logger: log, Limits: limits})
 			},
 			simulator: func() platformsim.Simulator { return nuvemshopsim.NewKit() },
 		},
@@ -81,8 +81,8 @@ func Names() []string {
 }
 
 // Connectors builds every platform's connector over one secrets source and one keeper of
-// store rate limits (nil: each connector keeps its limits in this process). Mercos,
-// Nuvemshop and Shopify keep theirs in process whatever limits is: see their limiters.
+// store rate limits (nil: each connector keeps its limits in this process). Mercos
+// and Shopify keep theirs in process whatever limits is: see their limiters.
 func Connectors(secrets platform.Secrets, limits ratelimit.Limits, log *slog.Logger) map[string]platform.Connector {
 	out := map[string]platform.Connector{}
 	for name, e := range registry() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 )
 
 // maxResponse caps what we read from Nuvemshop; a page of 200 products is a few MiB.
@@ -101,17 +103,26 @@ func (c *Connector) do(ctx context.Context, conn domain.Connection, s settings, 
 
 // send makes one HTTP call under the connection's limiter.
 func (c *Connector) send(ctx context.Context, st *connState, s settings, r request, token string) (response, error) {
-	lim := st.limiter.Load()
-	if err := lim.acquire(ctx, s.maxWait); err != nil {
-		var tl *tooLongError
-		if errors.As(err, &tl) {
-			return response{}, &platform.Error{Platform: Name, Op: r.op, Kind: platform.RateLimited, RetryAfter: tl.wait,
-				Message: fmt.Sprintf("%s %s: connection is paused by the rate limit for %s", r.method, r.path, tl.wait.Round(time.Millisecond))}
+	lim := c.limiter(st, s)
+	if err := lim.Acquire(ctx); err != nil {
+		if tl := (*ratelimit.TooLongError)(nil); errors.As(err, &tl) && ctx.Err() == nil {
+			return response{}, &platform.Error{Platform: Name, Op: r.op, Kind: platform.RateLimited, RetryAfter: tl.Wait,
+				Message: fmt.Sprintf("%s %s: connection is paused by the rate limit for %s", r.method, r.path, tl.Wait.Round(time.Millisecond))}
 		}
 		return response{}, transient(r.op, "%s %s: waiting for the rate limiter: %v", r.method, r.path, err)
 	}
 	limit, remaining, wait := 0, 0, time.Duration(0)
-	defer func() { lim.done(limit, remaining, wait) }()
+	defer func() {
+		lim.Release()
+		// The headers tell how full the store's bucket is (scaled to ours), counting
+		// callers the limiter does not see; a 429 fills it for the reset hint.
+		if limit > 0 && remaining >= 0 && remaining <= limit {
+			lim.Observe(int(math.Ceil(float64(limit-remaining) / float64(limit) * s.bucket)))
+		}
+		if wait > 0 {
+			lim.Pause(wait)
+		}
+	}()
 	u := s.api + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ponte-hub/ponte/internal/domain"
 	"github.com/ponte-hub/ponte/internal/platform"
+	"github.com/ponte-hub/ponte/internal/platform/ratelimit"
 )
 
 // Name is the platform name used in routes and connections.
@@ -77,6 +78,9 @@ type Options struct {
 	MaxConcurrency int
 	// Logger receives rate-limit events; never tokens. Nil discards.
 	Logger *slog.Logger
+	// Limits keeps each store's leaky bucket; nil keeps them in this process
+	// (ratelimit.Local). On AWS every function shares one (ratelimit.Shared).
+	Limits ratelimit.Limits
 }
 
 // Connector implements platform.Connector, platform.CatalogReader and
@@ -106,6 +110,9 @@ func New(secrets platform.Secrets, opts Options) *Connector {
 	}
 	if opts.MaxConcurrency <= 0 {
 		opts.MaxConcurrency = 4
+	}
+	if opts.Limits == nil {
+		opts.Limits = ratelimit.Local{}
 	}
 	client := platform.HTTPClient(opts.HTTPClient, 32)
 	log := platform.Logger(opts.Logger)
@@ -282,25 +289,32 @@ func boolSetting(conn domain.Connection, name string, def bool) (bool, error) {
 
 // connState is what the connector keeps per connection: its leaky-bucket mirror.
 type connState struct {
-	limiter atomic.Pointer[bucketLimiter]
+	connID  string
+	limiter ratelimit.Slot
 	calls   atomic.Int64
 	tok     tokenCache
 }
 
-// state returns the connection's state, rebuilding the limiter when its settings changed.
+// state returns the connection's state.
 func (c *Connector) state(conn domain.Connection, s settings) *connState {
 	key := conn.ID + "|" + s.api
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st, ok := c.conns[key]
 	if !ok {
-		st = &connState{}
+		st = &connState{connID: conn.ID}
 		c.conns[key] = st
 	}
-	if l := st.limiter.Load(); l == nil || l.capacity != s.bucket || l.rate != s.perSec {
-		st.limiter.Store(newBucketLimiter(s.bucket, s.perSec, time.Now))
-	}
 	return st
+}
+
+// limiter is the connection's leaky bucket (one per store and app, wherever Limits
+// keeps it), rebuilt when its settings change. The bucket drains one request every
+// 1/rate_limit_per_sec; max_wait_ms 0 means no wait at all (a nanosecond).
+func (c *Connector) limiter(st *connState, s settings) ratelimit.Limiter {
+	return st.limiter.Get(c.opts.Limits, Name+"|"+st.connID+"|"+s.api, ratelimit.Rule{
+		Limit: 1, Window: time.Duration(min(float64(time.Second)/s.perSec, float64(24*time.Hour))), Burst: int(s.bucket),
+		Flight: s.timeout, MaxWait: max(s.maxWait, time.Nanosecond)})
 }
 
 func permanent(op, format string, args ...any) *platform.Error {

@@ -9,15 +9,22 @@ import (
 )
 
 // Rule is a store's published limit: at most Limit requests reach it in any Window, and
-// at most Daily a UTC day (0: no daily budget).
+// at most Daily a UTC day (0: no daily budget). With Burst > 0 it is a leaky bucket
+// instead: the store holds up to Burst requests and drains Limit per Window
+// (Nuvemshop's 40 draining 2 a second is Limit 1, Window 500ms, Burst 40).
 type Rule struct {
 	Limit  int
 	Window time.Duration
 	Daily  int
+	Burst  int
 	// Flight is the longest a request can take from its start to reaching the platform:
 	// its timeout. The in-process limiter does not need it (it frees a slot only when the
 	// answer is back); the shared one counts starts, so it leaves Flight of room.
 	Flight time.Duration
+	// MaxWait > 0 makes Acquire refuse at once with a *TooLongError when the next start
+	// is further away than this, so a worker reports the wait instead of holding on.
+	// Bucket rules (Burst > 0) honour it; rolling windows wait for their slot.
+	MaxWait time.Duration
 }
 
 // Limiter bounds one connection's requests. Acquire before each request and Release
@@ -30,6 +37,10 @@ type Limiter interface {
 	Release()
 	// Pause holds every start until d from now (a 429 and its wait hint).
 	Pause(d time.Duration)
+	// Observe takes the platform's word that its bucket holds used of the rule's Burst
+	// units now (rate-limit headers), when someone the limiter does not see shares it.
+	// Only bucket rules (Burst > 0) use it.
+	Observe(used int)
 }
 
 // Limits hands out the limiter of a connection. Key names the store's counter (the
@@ -49,6 +60,19 @@ func (e *ExhaustedError) Error() string {
 	return fmt.Sprintf("daily limit of %d requests reached; next request in %s", e.Daily, e.RetryAfter.Round(time.Second))
 }
 
+// TooLongError says the next start is Wait away, longer than the rule's MaxWait or the
+// caller's deadline allow. It is a context.DeadlineExceeded.
+type TooLongError struct {
+	Wait time.Duration
+}
+
+func (e *TooLongError) Error() string {
+	return fmt.Sprintf("rate limit wait of %s", e.Wait.Round(time.Millisecond))
+}
+
+// Unwrap makes the error a context.DeadlineExceeded.
+func (e *TooLongError) Unwrap() error { return context.DeadlineExceeded }
+
 // Local keeps limits in this process: exact when one process makes every call to the
 // store, as the embedded backend's `ponte serve` does. The window runs on the real
 // clock (its timers do); Now is the daily budget's clock (nil: time.Now).
@@ -61,6 +85,9 @@ func (l Local) Limiter(_ string, r Rule) Limiter {
 	now := l.Now
 	if now == nil {
 		now = time.Now
+	}
+	if r.Burst > 0 {
+		return newLeaky(r, time.Now)
 	}
 	ll := &localLimiter{window: NewWindow(r.Limit, r.Window, time.Now), now: now}
 	if r.Daily > 0 {
@@ -86,6 +113,9 @@ func (l *localLimiter) Acquire(ctx context.Context) error {
 
 func (l *localLimiter) Release()              { l.window.Release() }
 func (l *localLimiter) Pause(d time.Duration) { l.window.Pause(d) }
+
+// Observe does nothing: a rolling window has no bucket level to learn.
+func (l *localLimiter) Observe(int) {}
 
 // dailyCounter is the per-day request budget, per UTC day.
 type dailyCounter struct {

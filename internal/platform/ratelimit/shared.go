@@ -71,16 +71,67 @@ type plan struct {
 	burst    time.Duration
 	daily    int
 	ahead    time.Duration // the furthest ahead tokens are scheduled
+	maxWait  time.Duration // 0: as long as the caller's deadline allows
+	leaky    bool          // a bucket rule: Observe moves the bucket
 }
 
 func planFor(r Rule) plan {
+	if r.Burst > 0 {
+		return leakyPlan(r)
+	}
 	limit := max(r.Limit, 1)
 	batch := min(max(limit/10, 1), maxBatch)
 	span := r.Window + r.Flight + LeaseUse
 	// Strictly above span/(limit-batch+1): one nanosecond more.
 	interval := span/time.Duration(limit-batch+1) + time.Nanosecond
 	return plan{interval: interval, batch: batch, burst: time.Duration(batch-1) * interval, daily: r.Daily,
-		ahead: max(r.Window, interval)}
+		ahead: max(r.Window, interval), maxWait: r.MaxWait}
+}
+
+// leakyPlan is the geometry of a bucket rule: the store holds C = Burst units and
+// drains one every T0 = Window/Limit; it accepts an arrival at t when, for every s <= t,
+// the arrivals in [s, t] number at most C + (t-s)/T0. Tokens come due on the GCRA
+// schedule (interval T, burst tolerance tau), so any span [u, v] holds at most
+// floor((v-u+tau)/T) + 1 due times, and a request arrives at most D = Flight + LeaseUse
+// after its token is due: the arrivals in [s, t] came due in [s-D, t], at most
+// (t-s+D+tau)/T + 1 of them. With T >= T0 that is within C + (t-s)/T0 when
+// tau <= (C-1)·T - D. So T = T0 and tau = (C-1)·T0 - D while the bucket is deep enough
+// for the flight; otherwise tau = 0 and T = D/(C-1) (a bucket of one: T = T0 + D, so k
+// due times in a span need k·T0 of it). The sustained rate is the store's own whenever
+// (C-1)·T0 >= D: Nuvemshop's 40 at 2 a second with a 10 s timeout keeps 2 a second and
+// a burst of 19.
+func leakyPlan(r Rule) plan {
+	c := r.Burst
+	t0 := r.Window / time.Duration(max(r.Limit, 1))
+	d := r.Flight + LeaseUse
+	var interval, tau time.Duration
+	switch {
+	case c == 1:
+		interval = t0 + d
+	case time.Duration(c-1)*t0 >= d:
+		interval, tau = t0, time.Duration(c-1)*t0-d
+	default:
+		interval = d/time.Duration(c-1) + time.Nanosecond
+	}
+	// One nanosecond more per token keeps every bound strict against rounding.
+	interval += time.Nanosecond
+	// A lease of k tokens at an empty bucket is due at once only if (k-1)·T <= tau.
+	batch := min(max(c/10, 1), maxBatch, int(tau/interval)+1)
+	return plan{interval: interval, batch: batch, burst: tau, daily: r.Daily,
+		ahead: max(r.Window, interval), maxWait: r.MaxWait, leaky: true}
+}
+
+// observe is b holding at least used units at now: the store's word, as if those
+// arrivals were tokens taken at now, which only ever pushes the schedule later.
+func (p plan) observe(b Bucket, now time.Time, used int) (Bucket, bool) {
+	tat := now.Add(time.Duration(used) * p.interval)
+	// Small moves are not worth a write: our own tokens already sit in TAT.
+	if !tat.After(b.TAT.Add(p.interval)) {
+		return b, false
+	}
+	next := b
+	next.TAT, next.Rev = tat, b.Rev+1
+	return next, true
 }
 
 // take is the outcome of asking b for want tokens at now.
@@ -176,6 +227,9 @@ func (l *sharedLimiter) Acquire(ctx context.Context) error {
 		if wait > 0 {
 			// Tokens leased for later: wait for them rather than lease more.
 			l.mu.Unlock()
+			if tooLong(ctx, wait, l.plan.maxWait) {
+				return &TooLongError{Wait: wait}
+			}
 			if err := sleep(ctx, wait); err != nil {
 				return err
 			}
@@ -241,6 +295,9 @@ func (l *sharedLimiter) lease(ctx context.Context) error {
 		l.mu.Unlock()
 		now := l.now()
 		if paused.After(now) {
+			if tooLong(ctx, paused.Sub(now), l.plan.maxWait) {
+				return &TooLongError{Wait: paused.Sub(now)}
+			}
 			if err := sleep(ctx, paused.Sub(now)); err != nil {
 				return err
 			}
@@ -250,9 +307,8 @@ func (l *sharedLimiter) lease(ctx context.Context) error {
 		if t.daily > 0 {
 			return &ExhaustedError{Daily: l.plan.daily, RetryAfter: t.daily}
 		}
-		if deadline, ok := ctx.Deadline(); ok && t.ready.After(deadline) {
-			return fmt.Errorf("shared limit %s: next token at %s, after the deadline: %w",
-				l.key, t.ready.Format(time.RFC3339Nano), context.DeadlineExceeded)
+		if wait := t.ready.Sub(now); wait > 0 && tooLong(ctx, wait, l.plan.maxWait) {
+			return fmt.Errorf("shared limit %s: next token at %s: %w", l.key, t.ready.Format(time.RFC3339Nano), &TooLongError{Wait: wait})
 		}
 		if ahead := t.ready.Sub(now); ahead > l.plan.ahead {
 			// b may be stale, but buckets only move forward, so this wait is a lower bound.
@@ -281,8 +337,8 @@ func (l *sharedLimiter) lease(ctx context.Context) error {
 // Release does nothing: the bucket's interval already leaves each request Flight.
 func (l *sharedLimiter) Release() {}
 
-// pauseTimeout bounds the store writes of a Pause (it runs on the request's path).
-const pauseTimeout = 2 * time.Second
+// moveTimeout bounds the store writes of a Pause or Observe (they run on the request's path).
+const moveTimeout = 2 * time.Second
 
 // Pause holds this process at once and tells the others through the bucket. A failed
 // write is not reported: the local pause holds, and another process that calls anyway
@@ -294,12 +350,30 @@ func (l *sharedLimiter) Pause(d time.Duration) {
 		l.paused = until
 	}
 	l.tokens = 0
+	l.mu.Unlock()
+	l.move(func(b Bucket) (Bucket, bool) { return l.plan.pause(b, until) })
+}
+
+// Observe pushes the shared schedule back to what the store says its bucket holds, for
+// every process; rolling-window rules ignore it. Like Pause, a failed write is dropped.
+func (l *sharedLimiter) Observe(used int) {
+	if !l.plan.leaky || used <= 0 {
+		return
+	}
+	now := l.now()
+	l.move(func(b Bucket) (Bucket, bool) { return l.plan.observe(b, now, used) })
+}
+
+// move writes step's bucket over the stored one, retrying on the row a lost swap
+// returns, until step says there is nothing to change.
+func (l *sharedLimiter) move(step func(Bucket) (Bucket, bool)) {
+	l.mu.Lock()
 	b := l.bucket
 	l.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), pauseTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), moveTimeout)
 	defer cancel()
 	for range 5 {
-		next, ok := l.plan.pause(b, until)
+		next, ok := step(b)
 		if !ok {
 			return
 		}
