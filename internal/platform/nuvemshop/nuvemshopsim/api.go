@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,22 +146,9 @@ func (s *Server) Writes(storeID string) []WriteRecord {
 
 func (s *Server) listProducts(w http.ResponseWriter, r *http.Request, st *store) {
 	q := r.URL.Query()
-	page, perPage := 1, 30
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "Invalid page")
-			return
-		}
-		page = n
-	}
-	if v := q.Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "Invalid per_page")
-			return
-		}
-		perPage = min(n, 200)
+	page, perPage, ok := paging(w, q)
+	if !ok {
+		return
 	}
 	st.data.Lock()
 	ids := st.order
@@ -632,4 +620,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeError answers in Nuvemshop's envelope {"code","message","description"}.
 func writeError(w http.ResponseWriter, status int, msg, desc string) {
 	writeJSON(w, status, map[string]any{"code": status, "message": msg, "description": desc})
+}
+
+// paging reads Nuvemshop's page (from 1) and per_page (default 30, at most 200), answering
+// 422 as the API does when either is not a positive number.
+func paging(w http.ResponseWriter, q url.Values) (page, perPage int, ok bool) {
+	page, perPage = 1, 30
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"page", &page}, {"per_page", &perPage}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "Invalid "+p.name)
+			return 0, 0, false
+		}
+		*p.dst = n
+	}
+	return page, min(perPage, 200), true
 }

@@ -37,22 +37,9 @@ func listTime(s string) (time.Time, bool) {
 // documented and connectors must not rely on it.
 func (s *Server) listOrders(w http.ResponseWriter, r *http.Request, st *store) {
 	q := r.URL.Query()
-	page, perPage := 1, 30
-	if v := q.Get("page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "Invalid page")
-			return
-		}
-		page = n
-	}
-	if v := q.Get("per_page"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			writeError(w, http.StatusUnprocessableEntity, "Unprocessable Entity", "Invalid per_page")
-			return
-		}
-		perPage = min(n, 200)
+	page, perPage, ok := paging(w, q)
+	if !ok {
+		return
 	}
 	if page*perPage > maxListDepth {
 		writeError(w, http.StatusUnprocessableEntity, "Unprocessable Entity", fmt.Sprintf("page * per_page must be at most %d", maxListDepth))
