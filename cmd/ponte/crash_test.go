@@ -205,7 +205,7 @@ func (h *crashHub) start() {
 	}
 }
 
-// kill sends SIGKILL and waits for the process to be gone; no-op when none runs.
+// kill sends SIGKILL and waits for the process to be gone; with none running it returns at once.
 func (h *crashHub) kill() {
 	if h.cmd == nil {
 		return
